@@ -1,0 +1,62 @@
+"""Shared fixtures: the real engine (fail, never skip, under CI), unique project names, sweeps."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import uuid
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+TEST_IMAGE = "orchestra-test/busybox:1"
+PROJECT_LABEL = "com.docker.compose.project"
+
+
+def _engine_missing(reason: str) -> None:
+    if os.environ.get("CI"):
+        pytest.fail(f"CI is set and the Docker Engine is required: {reason}")
+    pytest.skip(f"no Docker Engine: {reason}")
+
+
+@pytest.fixture(scope="session")
+def docker_client() -> Iterator[Any]:
+    """A docker SDK client for test set-up and assertions (orchestra has its own)."""
+    try:
+        import docker
+
+        client = docker.from_env(timeout=120)
+        client.ping()
+    except Exception as exc:  # any failure to reach the engine counts as missing
+        _engine_missing(str(exc))
+        raise
+    try:
+        client.images.get(TEST_IMAGE)
+    except Exception as exc:
+        _engine_missing(f"test image {TEST_IMAGE} missing (make test-image): {exc}")
+    yield client
+    client.close()
+
+
+def sweep_project(client: Any, project: str) -> None:
+    """Remove every container, network and volume labelled with ``project``."""
+    flt = {"label": f"{PROJECT_LABEL}={project}"}
+    for c in client.containers.list(all=True, filters=flt):
+        c.remove(force=True, v=True)
+    for n in client.networks.list(filters=flt):
+        with contextlib.suppress(Exception):
+            n.remove()
+    for v in client.volumes.list(filters=flt):
+        with contextlib.suppress(Exception):
+            v.remove(force=True)
+
+
+@pytest.fixture
+def project_name(request: pytest.FixtureRequest) -> Iterator[str]:
+    """A project name unique to this test; everything labelled with it is swept afterwards."""
+    base = "".join(ch for ch in request.node.name.lower() if ch.isalnum())[:20]
+    name = f"ot-{base}-{uuid.uuid4().hex[:6]}"
+    yield name
+    if "docker_client" in request.fixturenames:
+        sweep_project(request.getfixturevalue("docker_client"), name)
