@@ -10,7 +10,7 @@ DEMO := examples/php-mysql
 $(BIN)/orchestra: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install -q --upgrade pip
-	$(BIN)/pip install -q -e '.[dev]'
+	$(BIN)/pip install -q -e '.[dev]' --config-settings editable_mode=compat
 	touch $@
 
 bootstrap: $(BIN)/orchestra

@@ -98,9 +98,9 @@ class SpecError(OrchestraError):
 class DependencyCycleError(SpecError):
     """Services depend on each other in a ring; ``cycle`` lists it, first name repeated last."""
 
-    def __init__(self, cycle: list[str]) -> None:
+    def __init__(self, cycle: list[str], mark: Mark | None = None, path: str = "") -> None:
         self.cycle = cycle
-        super().__init__(f"dependency cycle: {' -> '.join(cycle)}")
+        super().__init__(Problem(path, f"dependency cycle: {' -> '.join(cycle)}", mark))
 
 
 class EngineError(OrchestraError):

@@ -34,6 +34,7 @@ __all__ = [
     "ObservedVolume",
     "PortBinding",
     "ProgressCallback",
+    "ReadyCondition",
     "Resources",
     "Ulimit",
     "VolumeSpec",
@@ -62,7 +63,10 @@ class HealthStatus(enum.StrEnum):
     UNHEALTHY = "unhealthy"
 
 
-# ---------------------------------------------------------------- requests
+class ReadyCondition(enum.StrEnum):  # compose's service_started / _healthy / _completed
+    STARTED = "started"
+    HEALTHY = "healthy"
+    COMPLETED = "completed"
 
 
 @dataclass(frozen=True)
@@ -225,9 +229,6 @@ class VolumeSpec:
     driver_opts: Mapping[str, str] = field(default_factory=dict)
 
 
-# ---------------------------------------------------------------- observations
-
-
 @dataclass(frozen=True)
 class ObservedContainer:
     """A container as one list call reports it (no inspect)."""
@@ -291,6 +292,8 @@ class ContainerState:
     oom_killed: bool = False
     health_log: tuple[str, ...] = ()  # outputs of the latest healthcheck runs, newest last
     health_log_end: str = ""  # end time of the newest healthcheck run, RFC 3339
+    ports: tuple[str, ...] = ()  # published ports as "127.0.0.1:8080->80/tcp"
+    limits: Mapping[str, int | str] = field(default_factory=dict)  # effective cgroup limits
 
 
 @dataclass(frozen=True)
@@ -316,9 +319,6 @@ class ExecResult:
     exit_code: int
     stdout: str
     stderr: str
-
-
-# ---------------------------------------------------------------- the protocol
 
 
 class Engine(Protocol):

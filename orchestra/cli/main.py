@@ -1,0 +1,102 @@
+"""The typer application, its global options, and ``main()``: errors → one message + exit code.
+
+Exit codes: 0 ok, 1 failed at run time, 2 bad input (spec or usage), 3 engine unreachable,
+130 interrupted. A user mistake never prints a traceback; ``--debug`` shows it.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from typing import Annotated
+
+import typer
+
+from orchestra.cli import (
+    container_commands,
+    lifecycle_commands,
+    spec_commands,
+    stack_commands,
+)
+from orchestra.cli.options import GlobalOptions
+from orchestra.errors import OrchestraError
+
+__all__ = ["app", "main"]
+
+app = typer.Typer(
+    name="orchestra",
+    help="A compose-style multi-container orchestrator: make a Docker Engine match compose.yaml.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+    rich_markup_mode=None,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+
+
+@app.callback()
+def _global(
+    ctx: typer.Context,
+    file: Annotated[
+        list[str] | None,
+        typer.Option(
+            "-f", "--file", metavar="FILE", help="Compose file (repeatable; default: compose.yaml)."
+        ),
+    ] = None,
+    project_name: Annotated[
+        str | None, typer.Option("-p", "--project-name", metavar="NAME", help="Project name.")
+    ] = None,
+    project_directory: Annotated[
+        str | None,
+        typer.Option(
+            "--project-directory",
+            metavar="DIR",
+            help="Working directory (default: the first file's).",
+        ),
+    ] = None,
+    env_file: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--env-file", metavar="FILE", help="Environment file (repeatable; default: .env)."
+        ),
+    ] = None,
+    profile: Annotated[
+        list[str] | None,
+        typer.Option("--profile", metavar="NAME", help="Enable a profile (repeatable)."),
+    ] = None,
+    debug: Annotated[bool, typer.Option("--debug", help="Show tracebacks.")] = False,
+) -> None:
+    ctx.obj = GlobalOptions(
+        files=file or [],
+        project_name=project_name,
+        project_directory=project_directory,
+        env_files=env_file or [],
+        profiles=profile or [],
+        debug=debug,
+    )
+
+
+spec_commands.register(app)
+stack_commands.register(app)
+container_commands.register(app)
+lifecycle_commands.register(app)
+
+
+def _debug_requested(argv: list[str]) -> bool:
+    return "--debug" in argv or bool(os.environ.get("ORCHESTRA_DEBUG"))
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Run the CLI and exit with orchestra's exit code."""
+    args = sys.argv[1:] if argv is None else argv
+    try:
+        # Standalone mode lets typer/click report their own usage errors (exit 2) and Exit codes.
+        app(args=args, prog_name="orchestra", standalone_mode=True)
+    except OrchestraError as exc:
+        if _debug_requested(args):
+            raise
+        print(f"error: {exc}", file=sys.stderr)
+        sys.exit(exc.exit_code)
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        sys.exit(130)

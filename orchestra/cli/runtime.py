@@ -1,0 +1,60 @@
+"""Running async work from the CLI: the event loop, Ctrl-C as a graceful cancel, the engine.
+
+The first Ctrl-C sets the cancel event (the executor stops starting new operations and lets
+running engine calls finish); a second one interrupts at once.
+"""
+
+from __future__ import annotations
+
+import signal
+from collections.abc import Awaitable, Callable
+from typing import TYPE_CHECKING, TypeVar
+
+import anyio
+
+from orchestra.errors import Interrupted
+
+if TYPE_CHECKING:
+    from orchestra.engine.docker import DockerEngine
+
+__all__ = ["open_engine", "run_async"]
+
+T = TypeVar("T")
+
+
+async def open_engine(concurrency: int = 8) -> DockerEngine:
+    """Connect to the engine DOCKER_HOST names (or the local socket); EngineUnavailableError."""
+    from orchestra.engine.docker import DockerEngine
+
+    engine = await anyio.to_thread.run_sync(lambda: DockerEngine.from_env(concurrency))
+    await engine.ping()
+    return engine
+
+
+async def _watch_interrupts(cancel: anyio.Event, scope: anyio.CancelScope) -> None:
+    with anyio.open_signal_receiver(signal.SIGINT, signal.SIGTERM) as signals:
+        async for _ in signals:
+            if cancel.is_set():
+                scope.cancel()
+                return
+            cancel.set()
+
+
+def run_async(work: Callable[[anyio.Event], Awaitable[T]]) -> T:
+    """Run ``work(cancel_event)`` on an event loop; Interrupted when Ctrl-C ended it early."""
+
+    async def main() -> T:
+        cancel = anyio.Event()
+        results: list[T] = []
+        async with anyio.create_task_group() as group:
+            group.start_soon(_watch_interrupts, cancel, group.cancel_scope)
+            results.append(await work(cancel))
+            group.cancel_scope.cancel()
+        if cancel.is_set() or not results:
+            raise Interrupted("interrupted; run the command again to converge from here")
+        return results[0]
+
+    try:
+        return anyio.run(main)
+    except KeyboardInterrupt as exc:
+        raise Interrupted("interrupted") from exc

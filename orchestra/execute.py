@@ -1,0 +1,280 @@
+"""Run a plan against an engine: one task per op, dependencies as events, failures as data.
+
+Every op runs in its own task of one anyio task group and first waits for its dependencies. A
+failed op makes its transitive dependents SKIPPED (with the upstream reason) while independent
+branches go on; nothing raises for an op failure: the ``Report`` lists every outcome and the
+caller raises ``ExecutionFailed`` from it (``Report.raise_for_failures``).
+
+Concurrency: a ``CapacityLimiter`` caps engine calls only. Readiness waits hold no slot (a wait
+holding one could starve the very ops it waits for); their inspects are short engine calls that
+the engine adapter bounds itself. All waits share one engine event subscription.
+
+Cancellation (``cancel_event`` set, e.g. by a Ctrl-C handler): nothing new starts, waits stop,
+and mutating calls already running are shielded and finish, so the next observe sees their
+result; ops that never finished are reported CANCELLED. Cancelling a scope around ``execute``
+behaves the same but propagates the cancellation instead of returning a report.
+
+Imports ``plan.ops``, ``readiness``, ``events``, ``engine.base``, ``errors`` and ``anyio``; never
+``docker`` or ``rich``.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from types import MappingProxyType
+from typing import TypeVar
+
+import anyio
+
+from orchestra.engine.base import ContainerSpec, Engine, NetworkSpec, VolumeSpec
+from orchestra.errors import ExecutionFailed, OrchestraError
+from orchestra.events import EventSink, OpEvent, Phase
+from orchestra.plan.ops import Op, OpKind, Plan
+from orchestra.readiness import ContainerWatch, wait_ready
+
+__all__ = ["OpResult", "Outcome", "Report", "execute"]
+
+_S = TypeVar("_S", ContainerSpec, NetworkSpec, VolumeSpec)
+
+
+class Outcome(enum.StrEnum):
+    DONE = "done"
+    FAILED = "failed"
+    SKIPPED = "skipped"  # an upstream op failed
+    CANCELLED = "cancelled"  # interrupted before it finished
+
+
+@dataclass(frozen=True)
+class OpResult:
+    """How one op ended; ``duration`` in seconds from its start (0 when it never started)."""
+
+    op: Op
+    outcome: Outcome
+    message: str = ""
+    duration: float = 0.0
+
+    def line(self) -> str:
+        """``#7 container:web:1 START: <message>``, for failure lists."""
+        return f"#{self.op.id} {self.op.target} {self.op.kind.verb}: {self.message}"
+
+
+@dataclass(frozen=True)
+class Report:
+    """Every op's outcome in id order, and the engine ids of what the run created."""
+
+    results: tuple[OpResult, ...]
+    ids: Mapping[str, str] = field(default_factory=dict)
+    cancelled: bool = False
+
+    def _having(self, outcome: Outcome) -> tuple[OpResult, ...]:
+        return tuple(r for r in self.results if r.outcome is outcome)
+
+    @property
+    def done(self) -> tuple[OpResult, ...]:
+        return self._having(Outcome.DONE)
+
+    @property
+    def failed(self) -> tuple[OpResult, ...]:
+        return self._having(Outcome.FAILED)
+
+    @property
+    def skipped(self) -> tuple[OpResult, ...]:
+        return self._having(Outcome.SKIPPED)
+
+    @property
+    def not_run(self) -> tuple[OpResult, ...]:
+        return self._having(Outcome.CANCELLED)
+
+    @property
+    def ok(self) -> bool:
+        """Whether every op is done."""
+        return all(r.outcome is Outcome.DONE for r in self.results)
+
+    def failure_lines(self) -> list[str]:
+        """One line per failed op, in id order."""
+        return [r.line() for r in self.failed]
+
+    def raise_for_failures(self) -> None:
+        """Raise ExecutionFailed listing the failed ops, if any failed."""
+        if self.failed:
+            raise ExecutionFailed(self.failure_lines())
+
+
+class _Run:
+    """The mutable state of one execution: results, completion events, created ids."""
+
+    def __init__(
+        self,
+        plan: Plan,
+        engine: Engine,
+        limiter: anyio.CapacityLimiter,
+        sink: EventSink | None,
+        wait_timeout: float,
+        poll_interval: float,
+    ) -> None:
+        self.plan = plan
+        self.engine = engine
+        self.limiter = limiter
+        self.sink = sink
+        self.wait_timeout = wait_timeout
+        self.poll_interval = poll_interval
+        self.watch: ContainerWatch | None = None
+        self.ids: dict[str, str] = {}
+        self.results: dict[int, OpResult] = {}
+        self.finished = {op.id: anyio.Event() for op in plan.ops}
+
+    async def run_op(self, op: Op) -> None:
+        for dep in op.deps:
+            await self.finished[dep].wait()
+        reason = self._upstream_failure(op)
+        if reason is not None:
+            self._record(op, Outcome.SKIPPED, reason, None)
+        elif op.kind is OpKind.WAIT_READY:
+            await self._wait(op)
+        else:
+            await self._mutate(op)
+
+    def _upstream_failure(self, op: Op) -> str | None:
+        for dep in op.deps:
+            result = self.results[dep]
+            if result.outcome is Outcome.SKIPPED:
+                return result.message  # already names the op that failed first
+            if result.outcome is not Outcome.DONE:
+                first_line = result.message.splitlines()[0] if result.message else ""
+                return f"#{dep} {result.op.target} {result.op.kind.verb} failed: {first_line}"
+        return None
+
+    async def _mutate(self, op: Op) -> None:
+        async with self.limiter:
+            started = anyio.current_time()
+            self._emit(op, Phase.STARTED, started)
+            # A call that reached the engine finishes even on cancel, so the next observe
+            # sees its result instead of a half-known state.
+            with anyio.CancelScope(shield=True):
+                try:
+                    await self._call(op)
+                except OrchestraError as exc:
+                    self._record(op, Outcome.FAILED, str(exc), started)
+                else:
+                    self._record(op, Outcome.DONE, "", started)
+
+    async def _wait(self, op: Op) -> None:
+        started = anyio.current_time()
+        self._emit(op, Phase.WAITING, started)
+        assert op.condition is not None and op.service is not None  # Plan.add checks it
+        try:
+            await wait_ready(
+                self.engine,
+                self._id_of(op),
+                op.condition,
+                op.service,
+                timeout=self.wait_timeout,
+                watch=self.watch,
+                poll_interval=self.poll_interval,
+            )
+        except OrchestraError as exc:
+            self._record(op, Outcome.FAILED, str(exc), started)
+        else:
+            self._record(op, Outcome.DONE, "", started)
+
+    async def _call(self, op: Op) -> None:
+        """The op's one engine call; created ids are remembered under the op's target."""
+        engine, kind = self.engine, op.kind
+        if kind is OpKind.PULL_IMAGE:
+            self.ids[op.target] = await engine.pull_image(op.image or "")
+        elif kind is OpKind.CREATE_NETWORK:
+            self.ids[op.target] = await engine.create_network(_spec(op, NetworkSpec))
+        elif kind is OpKind.CREATE_VOLUME:
+            self.ids[op.target] = await engine.create_volume(_spec(op, VolumeSpec))
+        elif kind is OpKind.CREATE_CONTAINER:
+            self.ids[op.target] = await engine.create_container(_spec(op, ContainerSpec))
+        elif kind is OpKind.REMOVE_NETWORK:
+            await engine.remove_network(self._id_of(op))
+        elif kind is OpKind.REMOVE_VOLUME:
+            await engine.remove_volume(self._id_of(op))
+        elif kind is OpKind.START_CONTAINER:
+            await engine.start_container(self._id_of(op))
+        elif kind is OpKind.STOP_CONTAINER:
+            await engine.stop_container(self._id_of(op), timeout=op.timeout)
+        elif kind is OpKind.RESTART_CONTAINER:
+            await engine.restart_container(self._id_of(op), timeout=op.timeout)
+        elif kind is OpKind.REMOVE_CONTAINER:
+            await engine.remove_container(self._id_of(op), force=op.force)
+        else:
+            raise OrchestraError(f"{kind.value} is not supported by orchestra yet")
+
+    def _id_of(self, op: Op) -> str:
+        if op.engine_id is not None:
+            return op.engine_id
+        try:
+            return self.ids[op.target]
+        except KeyError:
+            raise OrchestraError(f"no engine id is known for {op.target}") from None
+
+    def _emit(self, op: Op, phase: Phase, started: float | None, message: str = "") -> None:
+        if self.sink is not None:
+            elapsed = 0.0 if started is None else anyio.current_time() - started
+            self.sink(OpEvent.of(op, phase, elapsed, message))
+
+    def _record(self, op: Op, outcome: Outcome, message: str, started: float | None) -> None:
+        duration = 0.0 if started is None else anyio.current_time() - started
+        self.results[op.id] = OpResult(op, outcome, message, duration)
+        self.finished[op.id].set()
+        self._emit(op, _PHASE_OF[outcome], started, message)
+
+    def report(self, cancelled: bool) -> Report:
+        results = tuple(
+            self.results.get(op.id) or OpResult(op, Outcome.CANCELLED, "interrupted")
+            for op in self.plan.ops
+        )
+        return Report(results, dict(self.ids), cancelled)
+
+
+_PHASE_OF: Mapping[Outcome, Phase] = MappingProxyType(
+    {Outcome.DONE: Phase.DONE, Outcome.FAILED: Phase.FAILED, Outcome.SKIPPED: Phase.SKIPPED}
+)
+
+
+def _spec(op: Op, kind: type[_S]) -> _S:
+    if not isinstance(op.spec, kind):
+        raise OrchestraError(f"op #{op.id} {op.target} has no {kind.__name__}")
+    return op.spec
+
+
+async def _cancel_when_set(event: anyio.Event, scope: anyio.CancelScope) -> None:
+    await event.wait()
+    scope.cancel()
+
+
+async def execute(
+    plan: Plan,
+    engine: Engine,
+    *,
+    limiter_size: int = 8,
+    sink: EventSink | None = None,
+    wait_timeout: float = 300.0,
+    cancel_event: anyio.Event | None = None,
+    poll_interval: float = 1.0,
+) -> Report:
+    """Run every op of ``plan`` on ``engine`` and report how each ended.
+
+    Op failures are data in the report (never raised); ``cancel_event`` stops the run early and
+    the report says ``cancelled``. ValueError when ``limiter_size`` < 1.
+    """
+    if limiter_size < 1:
+        raise ValueError("limiter_size must be at least 1")
+    run = _Run(plan, engine, anyio.CapacityLimiter(limiter_size), sink, wait_timeout, poll_interval)
+    async with anyio.create_task_group() as outer:
+        if cancel_event is not None:
+            outer.start_soon(_cancel_when_set, cancel_event, outer.cancel_scope)
+        if any(op.kind is OpKind.WAIT_READY for op in plan.ops):
+            run.watch = ContainerWatch(engine, plan.project or None)
+            await outer.start(run.watch.run)
+        async with anyio.create_task_group() as ops:
+            for op in plan.ops:
+                ops.start_soon(run.run_op, op)
+        outer.cancel_scope.cancel()  # the op tasks are done: stop the watch and the canceller
+    interrupted = cancel_event is not None and cancel_event.is_set()
+    return run.report(cancelled=interrupted and len(run.results) < len(plan))

@@ -1,0 +1,65 @@
+"""The config hash: sha256 of canonical JSON of the hash-relevant part of a service.
+
+Fields that must not recreate a container when they change are left out: ``build``,
+``pull_policy``, ``scale``, ``deploy.replicas``, ``depends_on`` and ``profiles``. Nothing that
+depends on orchestra's own version goes in. Imports ``orchestra.spec.model`` (types) only.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import enum
+import hashlib
+import json
+from collections.abc import Mapping
+from pathlib import PurePath
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from orchestra.spec.model import Service
+
+__all__ = ["EXCLUDED_FIELDS", "canonical", "config_hash", "hash_input"]
+
+EXCLUDED_FIELDS = frozenset({"build", "pull_policy", "scale", "depends_on", "profiles"})
+
+
+def canonical(value: Any) -> Any:
+    """A JSON-ready copy of ``value``: dataclasses become dicts, None-valued fields dropped."""
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return {
+            f.name: canonical(getattr(value, f.name))
+            for f in dataclasses.fields(value)
+            if getattr(value, f.name) is not None
+        }
+    if isinstance(value, Mapping):
+        return {str(k): canonical(v) for k, v in value.items()}
+    if isinstance(value, tuple | list | frozenset | set):
+        items = [canonical(v) for v in value]
+        return sorted(items, key=_sort_key) if isinstance(value, frozenset | set) else items
+    if isinstance(value, enum.Enum):
+        return canonical(value.value)
+    if isinstance(value, PurePath):
+        return str(value)
+    return value
+
+
+def _sort_key(item: Any) -> str:
+    return json.dumps(item, sort_keys=True, default=str)
+
+
+def hash_input(service: Service) -> dict[str, Any]:
+    """The part of ``service`` the hash covers, as plain JSON data."""
+    data = canonical(service)
+    assert isinstance(data, dict)
+    for key in EXCLUDED_FIELDS:
+        data.pop(key, None)
+    deploy = data.get("deploy")
+    if isinstance(deploy, dict):
+        deploy.pop("replicas", None)
+    return data
+
+
+def config_hash(service: Service) -> str:
+    """Hex sha256 of the canonical JSON of ``hash_input(service)``."""
+    text = json.dumps(hash_input(service), sort_keys=True, separators=(",", ":"), default=str)
+    return hashlib.sha256(text.encode()).hexdigest()

@@ -1,0 +1,1 @@
+"""Plans: the operations that bring the engine to the desired state (ops), and their planners."""

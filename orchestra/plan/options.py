@@ -1,0 +1,59 @@
+"""What the user asked ``up`` and ``down`` to do, as frozen option records for the planners.
+
+Plain data with no behaviour beyond validating itself (UsageError on impossible combinations).
+Imports only ``orchestra.errors`` and the standard library.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from types import MappingProxyType
+
+from orchestra.errors import UsageError
+
+__all__ = ["PULL_POLICIES", "DownOptions", "UpOptions"]
+
+PULL_POLICIES = frozenset({"always", "missing", "never"})
+
+
+def _no_scale() -> Mapping[str, int]:
+    return MappingProxyType({})
+
+
+@dataclass(frozen=True)
+class UpOptions:
+    """Options of ``up`` (and of every convergence pass).
+
+    ``services`` empty means every enabled service; ``scale`` overrides replicas per service;
+    ``pull`` overrides every service's ``pull_policy``; ``stop_timeout`` (seconds) applies to
+    containers stopped for a replace, an orphan or a scale-down (None: the container's own).
+    """
+
+    services: tuple[str, ...] = ()
+    no_deps: bool = False
+    force_recreate: bool = False
+    no_recreate: bool = False
+    remove_orphans: bool = False
+    scale: Mapping[str, int] = field(default_factory=_no_scale)
+    wait: bool = False
+    stop_timeout: float | None = None
+    pull: str | None = None
+
+    def __post_init__(self) -> None:
+        if self.force_recreate and self.no_recreate:
+            raise UsageError("force_recreate and no_recreate exclude each other")
+        if self.pull is not None and self.pull not in PULL_POLICIES:
+            raise UsageError(f"unknown pull policy {self.pull!r} (always, missing or never)")
+        negative = sorted(name for name, count in self.scale.items() if count < 0)
+        if negative:
+            raise UsageError(f"scale of {negative[0]} must not be negative")
+
+
+@dataclass(frozen=True)
+class DownOptions:
+    """Options of ``down``: remove named volumes too, remove orphans, stop timeout (seconds)."""
+
+    volumes: bool = False
+    remove_orphans: bool = False
+    timeout: float | None = None

@@ -1,0 +1,79 @@
+"""What a service asks for that a single Docker Engine (or orchestra) would ignore, as warnings.
+
+``container_spec`` maps everything the engine supports; this module names the rest (Swarm-only
+``deploy`` settings, options the engine API cannot express, non-file secrets) so the plan says
+so instead of dropping it silently. Pure; never imports ``docker``/``anyio``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from orchestra.plan.container_resources import deploy_reservations
+from orchestra.plan.container_spec import tmpfs_options
+from orchestra.spec.model import Deploy, FileReference, Project, Service
+
+__all__ = ["service_warnings"]
+
+
+def service_warnings(project: Project, service: Service) -> list[str]:
+    """One message per ignored setting of ``service``, prefixed with the service name."""
+    found = [
+        *_deploy(service),
+        *_host(service),
+        *_files(project, service.secrets, "secret"),
+        *_files(project, service.configs, "config"),
+    ]
+    return [f"service {service.name}: {message}" for message in found]
+
+
+def _deploy(service: Service) -> Iterator[str]:
+    deploy = service.deploy or Deploy()
+    reservations = deploy_reservations(service)
+    if reservations.cpus is not None:
+        yield "deploy.resources.reservations.cpus is ignored without Swarm"
+    if reservations.pids is not None:
+        yield "deploy.resources.reservations.pids is ignored (pids is only a limit)"
+    policy = deploy.restart_policy
+    if policy is not None:
+        if service.restart is not None:
+            yield "deploy.restart_policy overrides restart (as docker compose does)"
+        if policy.condition is None:
+            yield "deploy.restart_policy has no condition: the container is not restarted"
+        if policy.delay is not None or policy.window is not None:
+            yield "deploy.restart_policy delay and window are ignored without Swarm"
+    if deploy.update_config is not None or deploy.rollback_config is not None:
+        yield "deploy.update_config and rollback_config are ignored (no rolling updates yet)"
+    if deploy.labels:
+        yield "deploy.labels label Swarm services, not containers: ignored"
+    if deploy.mode == "global":
+        yield "deploy.mode global is ignored without Swarm (one replica per node)"
+
+
+def _host(service: Service) -> Iterator[str]:
+    if service.cgroup_parent is not None:
+        yield "cgroup_parent is not supported by orchestra yet: ignored"
+    for key, joined in sorted(service.networks.items()):
+        if joined.gw_priority is not None:
+            yield f"networks.{key}.gw_priority needs a newer engine API: ignored"
+    for entry in service.tmpfs:
+        ignored = tmpfs_options(entry)[3]
+        if ignored:
+            yield f"tmpfs {entry}: only size and mode are supported, ignored {','.join(ignored)}"
+    for volume in service.volumes:
+        bind = volume.bind
+        if bind is not None and (bind.selinux or bind.recursive):
+            yield f"volume {volume.target}: bind selinux/recursive options are ignored"
+
+
+def _files(project: Project, refs: tuple[FileReference, ...], kind: str) -> Iterator[str]:
+    defined = project.secrets if kind == "secret" else project.configs
+    for ref in refs:
+        top = defined.get(ref.source)
+        if top is None:
+            continue
+        if top.file is None:
+            source = "external" if top.external else "environment/content"
+            yield f"{kind} {ref.source}: {source} {kind}s are not supported yet: not mounted"
+        elif ref.uid is not None or ref.gid is not None or ref.mode is not None:
+            yield f"{kind} {ref.source}: uid, gid and mode are ignored for a bind-mounted file"

@@ -1,0 +1,114 @@
+"""One convergence pass: observe → plan → execute. ``up``, ``down`` and (later) ``watch`` all
+go through here; there is no second path.
+
+Imports the planner, the executor and the engine protocol; never ``docker`` or the CLI.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+import anyio
+
+from orchestra import __version__
+from orchestra.engine.base import Engine, Observed
+from orchestra.events import EventSink
+from orchestra.execute import Report, execute
+from orchestra.graph import ServiceGraph
+from orchestra.plan.down import plan_down
+from orchestra.plan.ops import Plan
+from orchestra.plan.options import DownOptions, UpOptions
+from orchestra.plan.up import plan_up
+from orchestra.spec.model import Project
+
+__all__ = ["Outcome", "RunSettings", "converge", "image_refs", "tear_down"]
+
+
+@dataclass(frozen=True)
+class RunSettings:
+    """How to run a plan: concurrency, waits, where progress goes, how to stop early."""
+
+    concurrency: int = 8
+    wait_timeout: float = 300.0
+    sink: EventSink | None = None
+    cancel_event: anyio.Event | None = None
+    dry_run: bool = False
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What a pass planned and, unless it was a dry run, how the execution went."""
+
+    plan: Plan
+    report: Report | None
+
+
+def image_refs(project: Project, services: list[str]) -> set[str]:
+    """Every image reference the given services run (built images under their default tag)."""
+    refs = set()
+    for name in services:
+        service = project.services[name]
+        refs.add(service.image or f"{project.name}-{name}")
+    return refs
+
+
+async def _lookup_images(engine: Engine, refs: set[str]) -> Mapping[str, str | None]:
+    found: dict[str, str | None] = {}
+
+    async def one(ref: str) -> None:
+        found[ref] = await engine.image_id(ref)
+
+    async with anyio.create_task_group() as group:
+        for ref in sorted(refs):
+            group.start_soon(one, ref)
+    return found
+
+
+def _selected(project: Project, options: UpOptions) -> list[str]:
+    graph = ServiceGraph.of(project)
+    if not options.services:
+        return graph.start_order()
+    return graph.select(options.services, with_dependencies=not options.no_deps)
+
+
+async def _run(plan: Plan, engine: Engine, settings: RunSettings) -> Outcome:
+    if settings.dry_run or plan.is_empty:
+        return Outcome(plan, None)
+    report = await execute(
+        plan,
+        engine,
+        limiter_size=settings.concurrency,
+        sink=settings.sink,
+        wait_timeout=settings.wait_timeout,
+        cancel_event=settings.cancel_event,
+    )
+    return Outcome(plan, report)
+
+
+async def plan_converge(project: Project, engine: Engine, options: UpOptions) -> Plan:
+    """Observe the engine and plan what ``up`` would do (no mutation)."""
+    observed: Observed = await engine.observe(project.name)
+    images = await _lookup_images(engine, image_refs(project, _selected(project, options)))
+    return plan_up(project, observed, images, options, version=__version__)
+
+
+async def converge(
+    project: Project, engine: Engine, options: UpOptions, settings: RunSettings
+) -> Outcome:
+    """Make the engine match ``project``: one observe → plan → execute pass."""
+    plan = await plan_converge(project, engine, options)
+    return await _run(plan, engine, settings)
+
+
+async def tear_down(
+    project_name: str,
+    project: Project | None,
+    engine: Engine,
+    options: DownOptions,
+    settings: RunSettings,
+) -> Outcome:
+    """Remove the project's containers and networks (and volumes when asked), by label."""
+    observed = await engine.observe(project_name)
+    plan = plan_down(project_name, observed, project, options)
+    return await _run(plan, engine, settings)

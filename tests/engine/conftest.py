@@ -1,0 +1,88 @@
+"""Fixtures for tests against the real Docker Engine: an orchestra ``DockerEngine`` and specs.
+
+The ``engine`` fixture depends on ``docker_client`` (tests/conftest.py), so it fails under CI
+and skips locally when no engine answers, and ``project_name`` sweeps what a test created.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import AsyncIterator, Callable, Iterator
+from typing import Any
+
+import pytest
+
+from orchestra import labels
+from orchestra.engine.base import ContainerSpec
+from orchestra.engine.docker import DockerEngine
+
+TEST_IMAGE = "orchestra-test/busybox:1"
+
+SpecFactory = Callable[..., ContainerSpec]
+
+
+@pytest.fixture
+def anyio_backend() -> str:
+    return "asyncio"
+
+
+@pytest.fixture
+async def engine(docker_client: Any) -> AsyncIterator[DockerEngine]:
+    """A fresh adapter per test (its limiter belongs to the test's event loop)."""
+    adapter = DockerEngine.from_env(max_concurrency=8)
+    yield adapter
+    await adapter.close()
+
+
+def project_labels(project: str, service: str, number: int = 1) -> dict[str, str]:
+    return {
+        labels.PROJECT: project,
+        labels.SERVICE: service,
+        labels.CONTAINER_NUMBER: str(number),
+        labels.ONEOFF: "False",
+    }
+
+
+@pytest.fixture
+def make_spec(project_name: str) -> SpecFactory:
+    """``make_spec("web", **fields)``: a labelled busybox container spec of this test's project.
+
+    Defaults: ``sleep 300`` under ``init`` (so a stop is quick: sleep as PID 1 ignores SIGTERM).
+    """
+
+    def make(
+        service: str, number: int = 1, project: str | None = None, **fields: Any
+    ) -> ContainerSpec:
+        owner = project or project_name
+        fields.setdefault("command", ("sleep", "300"))
+        fields.setdefault("init", True)
+        extra = fields.pop("labels", {})
+        return ContainerSpec(
+            name=f"{owner}-{service}-{number}",
+            image=fields.pop("image", TEST_IMAGE),
+            labels=project_labels(owner, service, number) | extra,
+            **fields,
+        )
+
+    return make
+
+
+def sweep(client: Any, project: str) -> None:
+    """Remove what is labelled with ``project`` (as tests/conftest.py does for project_name)."""
+    flt = {"label": f"{labels.PROJECT}={project}"}
+    for container in client.containers.list(all=True, filters=flt):
+        container.remove(force=True, v=True)
+    for network in client.networks.list(filters=flt):
+        with contextlib.suppress(Exception):  # the engine's spurious "active endpoints"
+            network.remove()
+    for volume in client.volumes.list(filters=flt):
+        with contextlib.suppress(Exception):
+            volume.remove(force=True)
+
+
+@pytest.fixture
+def decoy_project(project_name: str, docker_client: Any) -> Iterator[str]:
+    """A second project name, beside this test's, swept afterwards."""
+    decoy = f"{project_name}-decoy"
+    yield decoy
+    sweep(docker_client, decoy)
