@@ -8,6 +8,7 @@
     │   ├── EngineUnavailableError      exit 3: no engine answers
     │   ├── NotFoundError               a resource the call named does not exist
     │   │   └── ImageNotFoundError      an image is neither present nor obtainable
+    │   ├── ImageBuildError             a build step failed
     │   └── ConflictError               a name is taken, a port is allocated, ...
     ├── ExecutionFailed                 exit 1: some operations of a plan failed
     └── Interrupted                     exit 130: the user pressed Ctrl-C
@@ -25,6 +26,7 @@ __all__ = [
     "EngineError",
     "EngineUnavailableError",
     "ExecutionFailed",
+    "ImageBuildError",
     "ImageNotFoundError",
     "Interrupted",
     "Mark",
@@ -119,6 +121,10 @@ class NotFoundError(EngineError):
 
 class ImageNotFoundError(NotFoundError):
     """An image is not present and could not be pulled or built."""
+
+
+class ImageBuildError(EngineError):
+    """An image build failed; the message holds the failing step and its last output."""
 
 
 class ConflictError(EngineError):

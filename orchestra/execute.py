@@ -28,7 +28,7 @@ from typing import TypeVar
 
 import anyio
 
-from orchestra.engine.base import ContainerSpec, Engine, NetworkSpec, VolumeSpec
+from orchestra.engine.base import BuildSpec, ContainerSpec, Engine, NetworkSpec, VolumeSpec
 from orchestra.errors import ExecutionFailed, OrchestraError
 from orchestra.events import EventSink, OpEvent, Phase
 from orchestra.plan.ops import Op, OpKind, Plan
@@ -36,7 +36,7 @@ from orchestra.readiness import ContainerWatch, wait_ready
 
 __all__ = ["OpResult", "Outcome", "Report", "execute"]
 
-_S = TypeVar("_S", ContainerSpec, NetworkSpec, VolumeSpec)
+_S = TypeVar("_S", ContainerSpec, NetworkSpec, VolumeSpec, BuildSpec)
 
 
 class Outcome(enum.StrEnum):
@@ -184,6 +184,8 @@ class _Run:
         engine, kind = self.engine, op.kind
         if kind is OpKind.PULL_IMAGE:
             self.ids[op.target] = await engine.pull_image(op.image or "")
+        elif kind is OpKind.BUILD_IMAGE:
+            self.ids[op.target] = await engine.build_image(_spec(op, BuildSpec))
         elif kind is OpKind.CREATE_NETWORK:
             self.ids[op.target] = await engine.create_network(_spec(op, NetworkSpec))
         elif kind is OpKind.CREATE_VOLUME:

@@ -7,7 +7,7 @@ Imports the planner, the executor and the engine protocol; never ``docker`` or t
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import anyio
 
@@ -17,7 +17,7 @@ from orchestra.events import EventSink
 from orchestra.execute import Report, execute
 from orchestra.graph import ServiceGraph
 from orchestra.plan.down import plan_down
-from orchestra.plan.ops import Plan
+from orchestra.plan.ops import OpKind, Plan
 from orchestra.plan.options import DownOptions, UpOptions
 from orchestra.plan.up import plan_up
 from orchestra.spec.model import Project
@@ -34,6 +34,7 @@ class RunSettings:
     sink: EventSink | None = None
     cancel_event: anyio.Event | None = None
     dry_run: bool = False
+    build_concurrency: int = 2  # builds are CPU-heavy: fewer at a time than engine calls
 
 
 @dataclass(frozen=True)
@@ -93,11 +94,45 @@ async def plan_converge(project: Project, engine: Engine, options: UpOptions) ->
     return plan_up(project, observed, images, options, version=__version__)
 
 
+_IMAGE_KINDS = (OpKind.BUILD_IMAGE, OpKind.PULL_IMAGE)
+
+
+async def obtain_images(plan: Plan, engine: Engine, settings: RunSettings) -> Report | None:
+    """Run the plan's builds and pulls on their own, before any container changes.
+
+    A failed build or pull then stops ``up`` with the stack exactly as it was.
+    """
+    images = Plan(project=plan.project)
+    for op in plan.ops:
+        if op.kind in _IMAGE_KINDS:
+            images.add(
+                op.kind, op.target, op.cause, image=op.image, service=op.service, spec=op.spec
+            )
+    if not len(images):
+        return None
+    report = await execute(
+        images,
+        engine,
+        limiter_size=settings.build_concurrency,
+        sink=settings.sink,
+        cancel_event=settings.cancel_event,
+    )
+    report.raise_for_failures()
+    return report
+
+
 async def converge(
     project: Project, engine: Engine, options: UpOptions, settings: RunSettings
 ) -> Outcome:
-    """Make the engine match ``project``: one observe → plan → execute pass."""
+    """Make the engine match ``project``: one observe → plan → execute pass.
+
+    Images are obtained first (builds and pulls); the containers are then planned against the
+    images as they now are, so the new image ids land in the labels.
+    """
     plan = await plan_converge(project, engine, options)
+    if not settings.dry_run and await obtain_images(plan, engine, settings) is not None:
+        # Now present: plan as if pulls and builds were only for missing images.
+        plan = await plan_converge(project, engine, replace(options, build=False, pull="missing"))
     return await _run(plan, engine, settings)
 
 

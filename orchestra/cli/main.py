@@ -13,6 +13,7 @@ from typing import Annotated
 import typer
 
 from orchestra.cli import (
+    build_commands,
     container_commands,
     lifecycle_commands,
     spec_commands,
@@ -80,6 +81,7 @@ spec_commands.register(app)
 stack_commands.register(app)
 container_commands.register(app)
 lifecycle_commands.register(app)
+build_commands.register(app)
 
 
 def _debug_requested(argv: list[str]) -> bool:

@@ -54,9 +54,7 @@ def config(
     if quiet:
         return
     if services:
-        from orchestra.graph import ServiceGraph  # networkx costs ~0.25 s: only when needed
-
-        print("\n".join(ServiceGraph.of(project).start_order()))
+        print("\n".join(sorted(project.services)))  # sorted, as docker compose prints them
     elif volumes:
         print("\n".join(sorted(project.volumes)))
     elif profiles:

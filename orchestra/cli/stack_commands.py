@@ -61,6 +61,10 @@ def up(
         list[str] | None, typer.Option("--scale", metavar="SERVICE=N", help="Replicas.")
     ] = None,
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Print the plan only.")] = False,
+    build: Annotated[bool, typer.Option("--build", help="Build images before starting.")] = False,
+    pull: Annotated[
+        str | None, typer.Option("--pull", help="Pull policy: always, missing or never.")
+    ] = None,
     progress: Annotated[Progress, typer.Option("--progress")] = Progress.auto,
     quiet: Annotated[bool, typer.Option("-q", "--quiet", help="Errors only.")] = False,
 ) -> None:
@@ -78,6 +82,8 @@ def up(
         remove_orphans=remove_orphans,
         scale=_parse_scale(scale or []),
         wait=wait,
+        build=build,
+        pull=pull,
     )
     mode = Progress.quiet if quiet else progress
     _finish(_converge(project, options, wait_timeout, dry_run, mode))

@@ -8,13 +8,25 @@ snapshots read from labels. Implementations: ``engine.docker`` (the real one) an
 
 from __future__ import annotations
 
-import enum
 from collections.abc import AsyncIterator, Callable, Mapping
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass, field
 from typing import Protocol
 
+from orchestra.engine.observed import (
+    ContainerState,
+    EngineEvent,
+    ExecResult,
+    LogLine,
+    Observed,
+    ObservedContainer,
+    ObservedNetwork,
+    ObservedVolume,
+)
+from orchestra.engine.status import ContainerStatus, HealthStatus, ReadyCondition
+
 __all__ = [
+    "BuildSpec",
     "ContainerSpec",
     "ContainerState",
     "ContainerStatus",
@@ -41,32 +53,6 @@ __all__ = [
 ]
 
 ProgressCallback = Callable[[str], None]
-
-
-class ContainerStatus(enum.StrEnum):
-    """The engine's container states."""
-
-    CREATED = "created"
-    RUNNING = "running"
-    PAUSED = "paused"
-    RESTARTING = "restarting"
-    REMOVING = "removing"
-    EXITED = "exited"
-    DEAD = "dead"
-
-
-class HealthStatus(enum.StrEnum):
-    """Health of a container that has a healthcheck."""
-
-    STARTING = "starting"
-    HEALTHY = "healthy"
-    UNHEALTHY = "unhealthy"
-
-
-class ReadyCondition(enum.StrEnum):  # compose's service_started / _healthy / _completed
-    STARTED = "started"
-    HEALTHY = "healthy"
-    COMPLETED = "completed"
 
 
 @dataclass(frozen=True)
@@ -175,6 +161,9 @@ class ContainerSpec:
     domainname: str | None = None
     ports: tuple[PortBinding, ...] = ()
     mounts: tuple[Mount, ...] = ()
+    # ``tmpfs:`` entries (target → mount options) go in HostConfig.Tmpfs, not Mounts: Engine
+    # 20.10 breaks ``volumes_from`` of a container with tmpfs Mounts ("no such volume").
+    tmpfs: Mapping[str, str] = field(default_factory=dict)
     read_only: bool = False
     networks: tuple[NetworkAttachment, ...] = ()
     network_mode: str | None = None  # "none" | "host" | "container:<id>" | network name
@@ -230,95 +219,20 @@ class VolumeSpec:
 
 
 @dataclass(frozen=True)
-class ObservedContainer:
-    """A container as one list call reports it (no inspect)."""
+class BuildSpec:
+    """An image build: ``context`` is a directory, ``dockerfile`` relative to it."""
 
-    id: str
-    name: str
-    labels: Mapping[str, str]
-    status: ContainerStatus
-    health: HealthStatus | None  # from the list call's status text; None without healthcheck
-    image_id: str
-    created: int = 0  # unix seconds
-
-    @property
-    def service(self) -> str | None:
-        return self.labels.get("com.docker.compose.service")
-
-    @property
-    def number(self) -> int:
-        try:
-            return int(self.labels.get("com.docker.compose.container-number", "0"))
-        except ValueError:
-            return 0
-
-
-@dataclass(frozen=True)
-class ObservedNetwork:
-    id: str
-    name: str
-    labels: Mapping[str, str]
-    driver: str = "bridge"
-
-
-@dataclass(frozen=True)
-class ObservedVolume:
-    name: str
-    labels: Mapping[str, str]
-    driver: str = "local"
-
-
-@dataclass(frozen=True)
-class Observed:
-    """Everything of one project the engine holds, read in O(1) list calls."""
-
-    containers: tuple[ObservedContainer, ...] = ()
-    networks: tuple[ObservedNetwork, ...] = ()
-    volumes: tuple[ObservedVolume, ...] = ()
-
-
-@dataclass(frozen=True)
-class ContainerState:
-    """The readiness-relevant part of one container's inspect."""
-
-    id: str
-    name: str
-    status: ContainerStatus
-    health: HealthStatus | None
-    exit_code: int
-    started_at: str  # RFC 3339 from the engine, "" when never started
-    finished_at: str
-    restart_count: int = 0
-    oom_killed: bool = False
-    health_log: tuple[str, ...] = ()  # outputs of the latest healthcheck runs, newest last
-    health_log_end: str = ""  # end time of the newest healthcheck run, RFC 3339
-    ports: tuple[str, ...] = ()  # published ports as "127.0.0.1:8080->80/tcp"
-    limits: Mapping[str, int | str] = field(default_factory=dict)  # effective cgroup limits
-
-
-@dataclass(frozen=True)
-class EngineEvent:
-    """One event from the engine's event stream."""
-
-    type: str  # "container" | "network" | "volume" | "image"
-    action: str  # "start", "die", "health_status: healthy", "destroy", ...
-    id: str
-    attributes: Mapping[str, str]
-    time_nano: int
-
-
-@dataclass(frozen=True)
-class LogLine:
-    container: str  # container name
-    stream: str  # "stdout" | "stderr"
-    text: str
-
-
-@dataclass(frozen=True)
-class ExecResult:
-    exit_code: int
-    stdout: str
-    stderr: str
+    tag: str
+    context: str
+    dockerfile: str | None = None
+    args: Mapping[str, str] = field(default_factory=dict)
+    target: str | None = None
+    labels: Mapping[str, str] = field(default_factory=dict)
+    network: str | None = None
+    no_cache: bool = False
+    pull: bool = False
+    extra_hosts: tuple[str, ...] = ()
+    shm_size: int | None = None
 
 
 class Engine(Protocol):
@@ -338,6 +252,9 @@ class Engine(Protocol):
 
     async def pull_image(self, ref: str, progress: ProgressCallback | None = None) -> str:
         """Pull ``ref`` and return its id; ImageNotFoundError naming the reason."""
+
+    async def build_image(self, spec: BuildSpec, progress: ProgressCallback | None = None) -> str:
+        """Build and tag an image, returning its id; ImageBuildError with the failing step."""
 
     async def create_network(self, spec: NetworkSpec) -> str:
         """Create a network (never a second one of the same name) and return its id."""

@@ -20,6 +20,7 @@ import docker
 
 from orchestra import labels
 from orchestra.engine.base import (
+    BuildSpec,
     ContainerSpec,
     ContainerState,
     EngineEvent,
@@ -32,6 +33,7 @@ from orchestra.engine.base import (
     ProgressCallback,
     VolumeSpec,
 )
+from orchestra.engine.docker_build import build_blocking
 from orchestra.engine.docker_convert import build_create_request, endpoint_kwargs, network_ipam
 from orchestra.engine.docker_errors import translate
 from orchestra.engine.docker_observe import (
@@ -117,8 +119,6 @@ class DockerEngine:
     def _mapper(self, action: str) -> Callable[[BaseException], BaseException]:
         return lambda exc: translate(exc, action, self._host) or exc
 
-    # ------------------------------------------------------------ reading state
-
     async def ping(self) -> None:
         await self._run("ping the Docker Engine", self._api.ping)
 
@@ -168,8 +168,6 @@ class DockerEngine:
     async def inspect_container(self, container_id: str) -> ContainerState:
         return container_state(await self._inspect(container_id))
 
-    # ------------------------------------------------------------ images
-
     async def pull_image(self, ref: str, progress: ProgressCallback | None = None) -> str:
         """Pull ``ref``; ImageNotFoundError names the image and the registry's reason."""
         await self._run(f"pull image {ref}", lambda: pull_blocking(self._api, ref, progress))
@@ -178,7 +176,12 @@ class DockerEngine:
             raise ImageNotFoundError(f"pulled image {ref} but the engine does not list it")
         return found
 
-    # ------------------------------------------------------------ networks and volumes
+    async def build_image(self, spec: BuildSpec, progress: ProgressCallback | None = None) -> str:
+        """Build and tag ``spec.tag``; ImageBuildError with the failing step's last output."""
+        built = await self._run(
+            f"build image {spec.tag}", lambda: build_blocking(self._api, spec, progress)
+        )
+        return built or (await self.image_id(spec.tag)) or ""
 
     async def _find_network(self, name: str) -> str | None:
         # The engine's name filter matches substrings: compare exactly.
@@ -252,8 +255,6 @@ class DockerEngine:
     async def remove_volume(self, name: str) -> None:
         await self._run(f"remove volume {name}", lambda: self._api.remove_volume(name))
 
-    # ------------------------------------------------------------ containers
-
     async def create_container(self, spec: ContainerSpec) -> str:
         """Create ``spec`` attached to all its networks; a failed attach removes it again."""
         request = build_create_request(self._api, spec)
@@ -270,7 +271,7 @@ class DockerEngine:
         container_id = str(created["Id"])
         try:
             for attachment in request.later_networks:
-                await self._connect(spec.name, container_id, attachment)
+                await self._connect(spec.name, container_id, attachment, spec.links)
         except BaseException:
             # A half-attached container would look up to date to the next plan.
             with anyio.CancelScope(shield=True):
@@ -278,8 +279,10 @@ class DockerEngine:
             raise
         return container_id
 
-    async def _connect(self, name: str, container_id: str, attachment: NetworkAttachment) -> None:
-        kwargs = endpoint_kwargs(self._api, attachment, at_create=False)
+    async def _connect(
+        self, name: str, container_id: str, attachment: NetworkAttachment, links: tuple[str, ...]
+    ) -> None:
+        kwargs = endpoint_kwargs(self._api, attachment, at_create=False, links=links)
         await self._run(
             f"connect container {name} to network {attachment.network}",
             lambda: self._api.connect_container_to_network(
@@ -350,8 +353,6 @@ class DockerEngine:
             )
 
         return await self._run(f"exec {' '.join(command)} in {container_id}", run)
-
-    # ------------------------------------------------------------ streams
 
     @asynccontextmanager
     async def events(self, project: str | None = None) -> AsyncIterator[AsyncIterator[EngineEvent]]:

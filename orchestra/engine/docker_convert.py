@@ -223,7 +223,7 @@ def _host_config(api: APIClient, spec: ContainerSpec, network_mode: str) -> dict
         ipc_mode=spec.ipc_mode,
         pid_mode=spec.pid_mode,
         volumes_from=_optional_list(spec.volumes_from),
-        links=[_link_pair(link) for link in spec.links] or None,
+        tmpfs=dict(spec.tmpfs) or None,
         group_add=_optional_list(spec.group_add),
         **_resources(spec.resources),
     )
@@ -244,7 +244,11 @@ def _link_pair(link: str) -> tuple[str, str]:
 
 
 def endpoint_kwargs(
-    api: APIClient, attachment: NetworkAttachment, *, at_create: bool
+    api: APIClient,
+    attachment: NetworkAttachment,
+    *,
+    at_create: bool,
+    links: Sequence[str] = (),
 ) -> dict[str, Any]:
     """Endpoint settings of one attachment, as keyword arguments of the SDK's endpoint calls.
 
@@ -257,6 +261,8 @@ def endpoint_kwargs(
         _need_api(api, "1.44", f"a MAC address on network {attachment.network}")
     return {
         "aliases": list(attachment.aliases) or None,
+        # On user-defined networks the engine ignores HostConfig.Links: links are per endpoint.
+        "links": [_link_pair(link) for link in links] or None,
         "ipv4_address": attachment.ipv4_address,
         "ipv6_address": attachment.ipv6_address,
         "link_local_ips": list(attachment.link_local_ips) or None,
@@ -291,7 +297,9 @@ def build_create_request(api: APIClient, spec: ContainerSpec) -> CreateRequest:
     mode, first, later = _network_plan(spec)
     networking = None
     if first is not None:
-        endpoint = api.create_endpoint_config(**endpoint_kwargs(api, first, at_create=True))
+        endpoint = api.create_endpoint_config(
+            **endpoint_kwargs(api, first, at_create=True, links=spec.links)
+        )
         networking = {"EndpointsConfig": {first.network: endpoint}}
     exposed, _ = _ports(spec.ports)
     config: dict[str, Any] = api.create_container_config(

@@ -27,6 +27,7 @@ import anyio
 
 from orchestra import labels
 from orchestra.engine.base import (
+    BuildSpec,
     ContainerSpec,
     ContainerState,
     ContainerStatus,
@@ -97,8 +98,6 @@ class FakeEngine:
         self._changed = anyio.Event()
         self._counter = 0
 
-    # ------------------------------------------------------------ bookkeeping
-
     def mutations(self) -> list[tuple[str, tuple[object, ...]]]:
         """The logged calls that change engine state."""
         return [call for call in self.calls if call[0] in MUTATING]
@@ -151,8 +150,6 @@ class FakeEngine:
         now = anyio.current_time()
         self._log = [e for e in self._log if e.event.id != ident or e.time <= now]
 
-    # ------------------------------------------------------------ containers
-
     def _lookup(self, ref: str) -> FakeContainer | None:
         for c in self.containers.values():
             if ref in (c.id, c.name) or (len(ref) >= 4 and c.id.startswith(ref)):
@@ -185,8 +182,6 @@ class FakeEngine:
         self._drop_future(c.id)
         for action, at in c.end(anyio.current_time()):
             self._emit_container(c, action, at)
-
-    # ------------------------------------------------------------ protocol: general
 
     async def ping(self) -> None:
         async with self._call("ping", ()):
@@ -235,7 +230,13 @@ class FakeEngine:
                 progress(f"pulled {ref}")
             return self._digest(ref)
 
-    # ------------------------------------------------------------ protocol: networks, volumes
+    async def build_image(self, spec: BuildSpec, progress: ProgressCallback | None = None) -> str:
+        async with self._call("build_image", (spec.tag,), [spec.tag]):
+            if progress is not None:
+                progress(f"built {spec.tag}")
+            if self._images is not None:
+                self._images[spec.tag] = self._digest(spec.tag)
+            return self._digest(spec.tag)
 
     async def create_network(self, spec: NetworkSpec) -> str:
         async with self._call("create_network", (spec.name,), [spec.name]):
@@ -276,8 +277,6 @@ class FakeEngine:
             if any(m.type == "volume" and m.source == name for m in mounts):
                 raise ConflictError(f"remove {name}: volume is in use")
             del self.volumes[name]
-
-    # ------------------------------------------------------------ protocol: containers
 
     async def create_container(self, spec: ContainerSpec) -> str:
         service = spec.labels.get(labels.SERVICE, "")

@@ -21,7 +21,6 @@ from orchestra.plan.container_resources import (
     stop_timeout,
 )
 from orchestra.spec.model import FileReference, Port, Project, Service, ServiceVolume
-from orchestra.spec.units import parse_size
 
 __all__ = [
     "container_name",
@@ -30,8 +29,6 @@ __all__ = [
     "expose_bindings",
     "image_ref",
     "service_container_name",
-    "tmpfs_mount",
-    "tmpfs_options",
 ]
 
 _NO_ALIAS_NETWORKS = frozenset({"bridge", "host", "none"})  # the engine refuses aliases there
@@ -80,6 +77,7 @@ def container_spec(
         domainname=service.domainname,
         ports=_ports(service),
         mounts=_mounts(project, service),
+        tmpfs=dict(entry.partition(":")[::2] for entry in service.tmpfs),
         read_only=service.read_only,
         networks=_networks(project, service, name),
         network_mode=_network_mode(project, service.network_mode),
@@ -158,7 +156,6 @@ def expose_bindings(entry: str) -> list[PortBinding]:
 
 def _mounts(project: Project, service: Service) -> tuple[Mount, ...]:
     mounts = [_mount(project, volume) for volume in service.volumes]
-    mounts += [tmpfs_mount(entry) for entry in service.tmpfs]
     mounts += _file_mounts(project, service.secrets, "/run/secrets/", secrets=True)
     mounts += _file_mounts(project, service.configs, "/", secrets=False)
     return tuple(mounts)
@@ -198,36 +195,6 @@ def _mount(project: Project, volume: ServiceVolume) -> Mount:
         create_host_path=bool(bind and bind.create_host_path),
         consistency=volume.consistency,
     )
-
-
-def tmpfs_mount(entry: str) -> Mount:
-    """A ``tmpfs:`` entry (``/run`` or ``/run:size=64m,mode=1777``) as a tmpfs mount."""
-    target, size, mode, _ = tmpfs_options(entry)
-    return Mount(type="tmpfs", target=target, tmpfs_size=size, tmpfs_mode=mode)
-
-
-def tmpfs_options(entry: str) -> tuple[str, int | None, int | None, list[str]]:
-    """``(target, size, mode, ignored options)`` of a ``tmpfs:`` entry.
-
-    A mount can carry only size and mode; anything else (``noexec``, a malformed size) is
-    returned as ignored, for ``spec_warnings`` to report.
-    """
-    target, _, text = entry.partition(":")
-    size: int | None = None
-    mode: int | None = None
-    ignored = []
-    for option in filter(None, text.split(",")):
-        key, _, value = option.partition("=")
-        try:
-            if key == "size":
-                size = parse_size(value)
-            elif key == "mode":
-                mode = int(value, 8)
-            else:
-                ignored.append(option)
-        except ValueError:
-            ignored.append(option)
-    return target, size, mode, ignored
 
 
 def _file_mounts(

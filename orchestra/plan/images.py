@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 
 from orchestra.errors import ImageNotFoundError
+from orchestra.plan.build_spec import build_spec
 from orchestra.plan.container_spec import image_ref
 from orchestra.plan.ops import OpKind, Plan
 from orchestra.spec.model import Service
@@ -33,6 +34,7 @@ def add_image_ops(
     services: Iterable[Service],
     images: Mapping[str, str | None],
     override: str | None,
+    rebuild: bool = False,
 ) -> Mapping[str, int]:
     """Add the pulls and builds the services need; image reference → op id.
 
@@ -44,8 +46,13 @@ def add_image_ops(
         if ref in ops:
             continue
         kind, cause = _image_op(service, ref, images.get(ref), override)
+        if rebuild and service.build is not None:
+            kind, cause = OpKind.BUILD_IMAGE, "--build"
         if kind is not None:
-            ops[ref] = plan.add(kind, f"image:{ref}", cause, image=ref, service=service.name)
+            spec = build_spec(project_name, service) if kind is OpKind.BUILD_IMAGE else None
+            ops[ref] = plan.add(
+                kind, f"image:{ref}", cause, image=ref, service=service.name, spec=spec
+            )
     return ops
 
 

@@ -35,20 +35,26 @@ from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Any
 
-from orchestra.engine.base import ContainerSpec, NetworkSpec, ReadyCondition, VolumeSpec
+from orchestra.engine.base import (
+    BuildSpec,
+    ContainerSpec,
+    NetworkSpec,
+    ReadyCondition,
+    VolumeSpec,
+)
 
 __all__ = ["SCHEMA_VERSION", "Op", "OpKind", "Plan", "ResourceSpec"]
 
 SCHEMA_VERSION = 1
 
-ResourceSpec = ContainerSpec | NetworkSpec | VolumeSpec
+ResourceSpec = ContainerSpec | NetworkSpec | VolumeSpec | BuildSpec
 
 
 class OpKind(enum.StrEnum):
     """What one operation does; the value is the JSON name."""
 
     PULL_IMAGE = "pull_image"
-    BUILD_IMAGE = "build_image"  # reserved: the executor does not build yet
+    BUILD_IMAGE = "build_image"
     CREATE_NETWORK = "create_network"
     REMOVE_NETWORK = "remove_network"
     CREATE_VOLUME = "create_volume"
@@ -111,6 +117,7 @@ _SPEC_TYPE: Mapping[OpKind, type[Any]] = MappingProxyType(
         OpKind.CREATE_CONTAINER: ContainerSpec,
         OpKind.CREATE_NETWORK: NetworkSpec,
         OpKind.CREATE_VOLUME: VolumeSpec,
+        OpKind.BUILD_IMAGE: BuildSpec,
     }
 )
 

@@ -39,6 +39,7 @@ class UpOptions:
     wait: bool = False
     stop_timeout: float | None = None
     pull: str | None = None
+    build: bool = False  # rebuild every service that has ``build:`` (``up --build``)
 
     def __post_init__(self) -> None:
         if self.force_recreate and self.no_recreate:

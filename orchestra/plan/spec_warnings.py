@@ -10,7 +10,6 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from orchestra.plan.container_resources import deploy_reservations
-from orchestra.plan.container_spec import tmpfs_options
 from orchestra.spec.model import Deploy, FileReference, Project, Service
 
 __all__ = ["service_warnings"]
@@ -56,10 +55,6 @@ def _host(service: Service) -> Iterator[str]:
     for key, joined in sorted(service.networks.items()):
         if joined.gw_priority is not None:
             yield f"networks.{key}.gw_priority needs a newer engine API: ignored"
-    for entry in service.tmpfs:
-        ignored = tmpfs_options(entry)[3]
-        if ignored:
-            yield f"tmpfs {entry}: only size and mode are supported, ignored {','.join(ignored)}"
     for volume in service.volumes:
         bind = volume.bind
         if bind is not None and (bind.selinux or bind.recursive):

@@ -71,7 +71,9 @@ def plan_up(
     for service in services:
         for message in service_warnings(project, service):
             plan.warn(message)
-    image_ops = add_image_ops(plan, project.name, services, images, options.pull)
+    image_ops = add_image_ops(
+        plan, project.name, services, images, options.pull, rebuild=options.build
+    )
     network_ops = add_network_ops(plan, project, observed, used_networks(project, services))
     volume_ops = add_volume_ops(plan, project, observed, used_volumes(project, services))
     _orphans(plan, project, observed, options)

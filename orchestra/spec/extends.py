@@ -98,7 +98,9 @@ class _Resolver:
         if base_file is None:
             base_file = file
         else:
-            base_services = self._services_of(base_file, path, mark)
+            extends = service["extends"]
+            file_mark = value_mark(extends, "file") if isinstance(extends, RMap) else mark
+            base_services = self._services_of(base_file, path, file_mark or mark)
         if base_services is None:
             return None
         if base_name not in base_services:

@@ -7,7 +7,6 @@ depends on ``docker_client`` (fails under CI without an engine); ``project_name`
 from __future__ import annotations
 
 import contextlib
-import importlib
 from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
@@ -31,11 +30,9 @@ async def engine(request: pytest.FixtureRequest) -> AsyncIterator[Engine]:
 
         backend = DockerEngine.from_env()
     else:
-        try:
-            fake = importlib.import_module("orchestra.engine.fake")
-        except ImportError:
-            pytest.skip("orchestra.engine.fake does not exist yet")
-        backend = fake.FakeEngine()
+        from orchestra.engine.fake import FakeEngine
+
+        backend = FakeEngine()
     yield backend
     await backend.close()
 

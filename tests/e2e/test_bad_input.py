@@ -128,11 +128,15 @@ def test_orchestra_refuses_cleanly(case_dir: Path) -> None:
     check_refusal(lambda: _run_orchestra(case_dir), load_expectation(case_dir), case_dir.name)
 
 
-@pytest.mark.parametrize("case_dir", INVALID_CASES, ids=lambda p: p.name)
+ORACLE_CASES = [c for c in INVALID_CASES if c.name not in ORACLE_HANGS]
+
+
+@pytest.mark.parametrize("case_dir", ORACLE_CASES, ids=lambda p: p.name)
 def test_oracle_agrees_the_input_is_bad(case_dir: Path) -> None:
-    """The oracle rejects the same file, except where the tables above say why not."""
-    if case_dir.name in ORACLE_HANGS:
-        pytest.skip(ORACLE_HANGS[case_dir.name])
+    """The oracle rejects the same file, except where the tables above say why not.
+
+    Cases in ORACLE_HANGS are left out: compose never finishes on them.
+    """
     case = load_case(case_dir)
     argv = [str(oracle_binary()), "-f", "compose.yaml", *case.global_args(), "config", "-q"]
     run = run_tool(argv, case_dir, clean_env(case.env), timeout=20)

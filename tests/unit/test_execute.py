@@ -8,6 +8,7 @@ import anyio
 import pytest
 
 from orchestra.engine.base import (
+    BuildSpec,
     ContainerSpec,
     ContainerStatus,
     HealthSpec,
@@ -314,15 +315,15 @@ async def test_down_plan_removes_containers_then_network_and_volume() -> None:
     assert (engine.containers, engine.networks, engine.volumes) == ({}, {}, {})
 
 
-async def test_unsupported_kinds_and_engine_errors_are_data() -> None:
+async def test_engine_errors_are_data_and_builds_run() -> None:
     engine = FakeEngine(images=["busybox"])
     plan = Plan(project="p")
-    plan.add(OpKind.BUILD_IMAGE, "image:app", "no image")
+    plan.add(OpKind.BUILD_IMAGE, "image:app", "no image", spec=BuildSpec("app", "/src"))
     plan.add(OpKind.PULL_IMAGE, "image:ghost", "not present", image="ghost")
     plan.add(OpKind.STOP_CONTAINER, "container:x:1", "orphaned", engine_id="deadbeef0000")
     report = await execute(plan, engine)
     messages = [r.message for r in report.failed]
-    assert messages[0] == "build_image is not supported by orchestra yet"
-    assert "ghost" in messages[1]
-    assert messages[2] == "No such container: deadbeef0000"
-    assert outcomes(report.results) == {"#1": "failed", "#2": "failed", "#3": "failed"}
+    assert "ghost" in messages[0]
+    assert messages[1] == "No such container: deadbeef0000"
+    assert outcomes(report.results) == {"#1": "done", "#2": "failed", "#3": "failed"}
+    assert await engine.image_id("app") is not None

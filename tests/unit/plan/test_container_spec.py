@@ -18,7 +18,7 @@ from orchestra.engine.base import (
     Ulimit,
 )
 from orchestra.hashing import config_hash
-from orchestra.plan.container_spec import container_spec, tmpfs_mount, tmpfs_options
+from orchestra.plan.container_spec import container_spec
 from orchestra.plan.resources import network_spec, network_warnings, volume_spec
 from orchestra.plan.spec_warnings import service_warnings
 from orchestra.spec.model import Project
@@ -131,18 +131,10 @@ def test_volume_mounts_resolve_named_volumes_to_engine_names() -> None:
     )
 
 
-def test_tmpfs_attribute_entries_become_tmpfs_mounts() -> None:
-    assert spec_of('tmpfs: ["/run:size=64m,mode=1777", /tmp]').mounts == (
-        Mount("tmpfs", "/run", tmpfs_size=64 * MIB, tmpfs_mode=0o1777),
-        Mount("tmpfs", "/tmp"),
-    )
-    assert tmpfs_mount("/x:size=1k,noexec") == Mount("tmpfs", "/x", tmpfs_size=1024)
-    assert tmpfs_options("/x:size=huge,mode=9,uid=1") == (
-        "/x",
-        None,
-        None,
-        ["size=huge", "mode=9", "uid=1"],
-    )
+def test_tmpfs_attribute_entries_keep_every_mount_option() -> None:
+    spec = spec_of('tmpfs: ["/run:size=64m,mode=1777,noexec", /tmp]')
+    assert dict(spec.tmpfs) == {"/run": "size=64m,mode=1777,noexec", "/tmp": ""}
+    assert all(m.type != "tmpfs" for m in spec.mounts)
 
 
 def test_file_secrets_and_configs_are_read_only_binds() -> None:
@@ -334,7 +326,6 @@ def test_settings_the_engine_would_ignore_are_warned_about() -> None:
         "service web: deploy.mode global is ignored without Swarm (one replica per node)",
         "service web: cgroup_parent is not supported by orchestra yet: ignored",
         "service web: networks.default.gw_priority needs a newer engine API: ignored",
-        "service web: tmpfs /run:size=1m,noexec: only size and mode are supported, ignored noexec",
         "service web: secret pw: uid, gid and mode are ignored for a bind-mounted file",
         "service web: secret token: environment/content secrets are not supported yet: not mounted",
     ]

@@ -141,7 +141,7 @@ def test_extends_chain_through_another_file(tmp_path: Path) -> None:
         ),
         (
             {"compose.yaml": "services:\n  a:\n    extends: {file: nofile.yaml, service: x}\n"},
-            "compose.yaml:3:14: services.a.extends.file: cannot read nofile.yaml: no such file",
+            "compose.yaml:3:21: services.a.extends.file: cannot read nofile.yaml: no such file",
         ),
         (
             {"compose.yaml": "services:\n  a:\n    extends: {file: compose.yaml}\n"},

@@ -1,0 +1,115 @@
+"""What the engine reports back: list-call snapshots, inspect states, events, logs, exec results.
+
+Engine-neutral plain data; ``engine.base`` re-exports all of it. Imports only the standard library
+and ``engine.base``'s enums.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+from orchestra.engine.status import ContainerStatus, HealthStatus
+
+__all__ = [
+    "ContainerState",
+    "EngineEvent",
+    "ExecResult",
+    "LogLine",
+    "Observed",
+    "ObservedContainer",
+    "ObservedNetwork",
+    "ObservedVolume",
+]
+
+
+@dataclass(frozen=True)
+class ObservedContainer:
+    """A container as one list call reports it (no inspect)."""
+
+    id: str
+    name: str
+    labels: Mapping[str, str]
+    status: ContainerStatus
+    health: HealthStatus | None  # from the list call's status text; None without healthcheck
+    image_id: str
+    created: int = 0  # unix seconds
+
+    @property
+    def service(self) -> str | None:
+        return self.labels.get("com.docker.compose.service")
+
+    @property
+    def number(self) -> int:
+        try:
+            return int(self.labels.get("com.docker.compose.container-number", "0"))
+        except ValueError:
+            return 0
+
+
+@dataclass(frozen=True)
+class ObservedNetwork:
+    id: str
+    name: str
+    labels: Mapping[str, str]
+    driver: str = "bridge"
+
+
+@dataclass(frozen=True)
+class ObservedVolume:
+    name: str
+    labels: Mapping[str, str]
+    driver: str = "local"
+
+
+@dataclass(frozen=True)
+class Observed:
+    """Everything of one project the engine holds, read in O(1) list calls."""
+
+    containers: tuple[ObservedContainer, ...] = ()
+    networks: tuple[ObservedNetwork, ...] = ()
+    volumes: tuple[ObservedVolume, ...] = ()
+
+
+@dataclass(frozen=True)
+class ContainerState:
+    """The readiness-relevant part of one container's inspect."""
+
+    id: str
+    name: str
+    status: ContainerStatus
+    health: HealthStatus | None
+    exit_code: int
+    started_at: str  # RFC 3339 from the engine, "" when never started
+    finished_at: str
+    restart_count: int = 0
+    oom_killed: bool = False
+    health_log: tuple[str, ...] = ()  # outputs of the latest healthcheck runs, newest last
+    health_log_end: str = ""  # end time of the newest healthcheck run, RFC 3339
+    ports: tuple[str, ...] = ()  # published ports as "127.0.0.1:8080->80/tcp"
+    limits: Mapping[str, int | str] = field(default_factory=dict)  # effective cgroup limits
+
+
+@dataclass(frozen=True)
+class EngineEvent:
+    """One event from the engine's event stream."""
+
+    type: str  # "container" | "network" | "volume" | "image"
+    action: str  # "start", "die", "health_status: healthy", "destroy", ...
+    id: str
+    attributes: Mapping[str, str]
+    time_nano: int
+
+
+@dataclass(frozen=True)
+class LogLine:
+    container: str  # container name
+    stream: str  # "stdout" | "stderr"
+    text: str
+
+
+@dataclass(frozen=True)
+class ExecResult:
+    exit_code: int
+    stdout: str
+    stderr: str
