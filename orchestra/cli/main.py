@@ -16,6 +16,7 @@ from orchestra.cli import (
     build_commands,
     container_commands,
     lifecycle_commands,
+    run_command,
     spec_commands,
     stack_commands,
 )
@@ -82,6 +83,7 @@ stack_commands.register(app)
 container_commands.register(app)
 lifecycle_commands.register(app)
 build_commands.register(app)
+run_command.register(app)
 
 
 def _debug_requested(argv: list[str]) -> bool:

@@ -224,6 +224,8 @@ def _host_config(api: APIClient, spec: ContainerSpec, network_mode: str) -> dict
         pid_mode=spec.pid_mode,
         volumes_from=_optional_list(spec.volumes_from),
         tmpfs=dict(spec.tmpfs) or None,
+        # Legacy links for the default bridge; user networks take them per endpoint (below).
+        links=[_link_pair(link) for link in spec.links] or None,
         group_add=_optional_list(spec.group_add),
         **_resources(spec.resources),
     )
