@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 TEST_IMAGE := orchestra-test/busybox:1
 DEMO := examples/php-mysql
 
-.PHONY: demo test bootstrap engine test-image lint unit bench bench-quick clean
+.PHONY: demo test bootstrap engine test-image lint unit bench bench-quick clean docs
 
 $(BIN)/orchestra: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -29,11 +29,23 @@ lint: bootstrap
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
 
-test: bootstrap test-image lint
+test: bootstrap test-image lint docs
 	$(BIN)/pytest -q
+
+# The docs site (mkdocs + mkdocstrings) into site/; --strict: a warning fails the build.
+docs: bootstrap
+	$(BIN)/mkdocs build --strict --quiet --site-dir site
 
 unit: bootstrap
 	$(BIN)/pytest -q tests/unit
+
+# Benchmarks against `docker compose` and a raw docker-SDK client (bench/README.md); they write
+# docs/benchmarks.md and docs/benchmarks.png. The full matrix takes over an hour on 2 cores.
+bench: bootstrap test-image
+	$(BIN)/python -m bench.driver
+
+bench-quick: bootstrap test-image
+	$(BIN)/python -m bench.driver --quick
 
 clean:
 	rm -rf $(VENV) .mypy_cache .pytest_cache .ruff_cache

@@ -1,8 +1,8 @@
 """Structured execution events: what the executor tells progress renderers and other listeners.
 
-An ``OpEvent`` is a fact about one op (started, waiting, done, failed, skipped), with enough
-context to render it without the plan. Sinks are plain callables, called synchronously in the
-event loop; they must be quick and must not raise.
+An ``OpEvent`` is a fact about one op (started, waiting, progress, done, failed, skipped), with
+enough context to render it without the plan. Sinks are plain callables, called synchronously in
+the event loop; they must be quick and must not raise.
 
 Imports only ``plan.ops`` and ``engine.base`` types; never ``anyio``, ``rich`` or ``docker``.
 """
@@ -24,6 +24,7 @@ class Phase(enum.StrEnum):
 
     STARTED = "started"  # a mutating engine call began
     WAITING = "waiting"  # a readiness wait began
+    PROGRESS = "progress"  # a running build or pull reported a step or layer (in ``message``)
     DONE = "done"
     FAILED = "failed"
     SKIPPED = "skipped"  # an upstream op failed; this op never ran
@@ -39,7 +40,7 @@ class OpEvent:
     target: str
     cause: str
     elapsed: float = 0.0
-    message: str = ""  # the error for FAILED, the upstream reason for SKIPPED
+    message: str = ""  # the error for FAILED, the upstream reason for SKIPPED, the PROGRESS line
     condition: ReadyCondition | None = None  # for WAIT_READY ops
 
     @classmethod

@@ -3,7 +3,9 @@
 Every op runs in its own task of one anyio task group and first waits for its dependencies. A
 failed op makes its transitive dependents SKIPPED (with the upstream reason) while independent
 branches go on; nothing raises for an op failure: the ``Report`` lists every outcome and the
-caller raises ``ExecutionFailed`` from it (``Report.raise_for_failures``).
+caller raises ``ExecutionFailed`` from it (``Report.raise_for_failures``). An op marked
+``rollback`` is the inverse: it acts only when a dependency failed or was skipped (it undoes a
+start-first update, and the report lists it with the failures) and is quietly done otherwise.
 
 Concurrency: a ``CapacityLimiter`` caps engine calls only. Readiness waits hold no slot (a wait
 holding one could starve the very ops it waits for); their inspects are short engine calls that
@@ -28,7 +30,14 @@ from typing import TypeVar
 
 import anyio
 
-from orchestra.engine.base import BuildSpec, ContainerSpec, Engine, NetworkSpec, VolumeSpec
+from orchestra.engine.base import (
+    BuildSpec,
+    ContainerSpec,
+    Engine,
+    NetworkSpec,
+    ProgressCallback,
+    VolumeSpec,
+)
 from orchestra.errors import ExecutionFailed, OrchestraError
 from orchestra.events import EventSink, OpEvent, Phase
 from orchestra.plan.ops import Op, OpKind, Plan
@@ -56,8 +65,13 @@ class OpResult:
     duration: float = 0.0
 
     def line(self) -> str:
-        """``#7 container:web:1 START: <message>``, for failure lists."""
-        return f"#{self.op.id} {self.op.target} {self.op.kind.verb}: {self.message}"
+        """``service web: start container:web:1 failed: <message>``, for failure lists."""
+        op = self.op
+        service = op.service
+        if service is None and op.target.startswith("container:"):
+            service = op.target.split(":")[1]
+        prefix = f"service {service}: " if service else ""
+        return f"{prefix}{op.kind.verb.lower()} {op.target} failed: {self.message}"
 
 
 @dataclass(frozen=True)
@@ -92,9 +106,14 @@ class Report:
         """Whether every op is done."""
         return all(r.outcome is Outcome.DONE for r in self.results)
 
+    @property
+    def rolled_back(self) -> tuple[OpResult, ...]:
+        """Rollback ops that ran; each message says which update was rolled back and why."""
+        return tuple(r for r in self.done if r.op.rollback and r.message)
+
     def failure_lines(self) -> list[str]:
-        """One line per failed op, in id order."""
-        return [r.line() for r in self.failed]
+        """One line per failed op, in id order, then one per rolled-back update."""
+        return [r.line() for r in self.failed] + [r.message for r in self.rolled_back]
 
     def raise_for_failures(self) -> None:
         """Raise ExecutionFailed listing the failed ops, if any failed."""
@@ -129,7 +148,9 @@ class _Run:
         for dep in op.deps:
             await self.finished[dep].wait()
         reason = self._upstream_failure(op)
-        if reason is not None:
+        if op.rollback:
+            await self._roll_back(op, reason)
+        elif reason is not None:
             self._record(op, Outcome.SKIPPED, reason, None)
         elif op.kind is OpKind.WAIT_READY:
             await self._wait(op)
@@ -146,7 +167,18 @@ class _Run:
                 return f"#{dep} {result.op.target} {result.op.kind.verb} failed: {first_line}"
         return None
 
-    async def _mutate(self, op: Op) -> None:
+    async def _roll_back(self, op: Op, reason: str | None) -> None:
+        """A rollback op acts only after a failure upstream; otherwise it is quietly done."""
+        if reason is None:
+            self._record(op, Outcome.DONE, "", None, emit=False)
+            return
+        note = f"update of {op.service or op.target} rolled back: {reason}"
+        if op.engine_id is None and op.target not in self.ids:
+            self._record(op, Outcome.DONE, note, None)  # nothing was created: nothing to undo
+            return
+        await self._mutate(op, note)
+
+    async def _mutate(self, op: Op, done_message: str = "") -> None:
         async with self.limiter:
             started = anyio.current_time()
             self._emit(op, Phase.STARTED, started)
@@ -154,11 +186,11 @@ class _Run:
             # sees its result instead of a half-known state.
             with anyio.CancelScope(shield=True):
                 try:
-                    await self._call(op)
+                    await self._call(op, started)
                 except OrchestraError as exc:
                     self._record(op, Outcome.FAILED, str(exc), started)
                 else:
-                    self._record(op, Outcome.DONE, "", started)
+                    self._record(op, Outcome.DONE, done_message, started)
 
     async def _wait(self, op: Op) -> None:
         started = anyio.current_time()
@@ -179,13 +211,15 @@ class _Run:
         else:
             self._record(op, Outcome.DONE, "", started)
 
-    async def _call(self, op: Op) -> None:
+    async def _call(self, op: Op, started: float) -> None:
         """The op's one engine call; created ids are remembered under the op's target."""
         engine, kind = self.engine, op.kind
         if kind is OpKind.PULL_IMAGE:
-            self.ids[op.target] = await engine.pull_image(op.image or "")
+            progress = self._progress(op, started)
+            self.ids[op.target] = await engine.pull_image(op.image or "", progress)
         elif kind is OpKind.BUILD_IMAGE:
-            self.ids[op.target] = await engine.build_image(_spec(op, BuildSpec))
+            progress = self._progress(op, started)
+            self.ids[op.target] = await engine.build_image(_spec(op, BuildSpec), progress)
         elif kind is OpKind.CREATE_NETWORK:
             self.ids[op.target] = await engine.create_network(_spec(op, NetworkSpec))
         elif kind is OpKind.CREATE_VOLUME:
@@ -204,8 +238,16 @@ class _Run:
             await engine.restart_container(self._id_of(op), timeout=op.timeout)
         elif kind is OpKind.REMOVE_CONTAINER:
             await engine.remove_container(self._id_of(op), force=op.force)
+        elif kind is OpKind.RENAME_CONTAINER:
+            await engine.rename_container(self._id_of(op), op.name or "")
         else:
             raise OrchestraError(f"{kind.value} is not supported by orchestra yet")
+
+    def _progress(self, op: Op, started: float) -> ProgressCallback | None:
+        """Passes a build's or pull's progress lines on as PROGRESS events of ``op``."""
+        if self.sink is None:
+            return None
+        return lambda line: self._emit(op, Phase.PROGRESS, started, line)
 
     def _id_of(self, op: Op) -> str:
         if op.engine_id is not None:
@@ -220,11 +262,14 @@ class _Run:
             elapsed = 0.0 if started is None else anyio.current_time() - started
             self.sink(OpEvent.of(op, phase, elapsed, message))
 
-    def _record(self, op: Op, outcome: Outcome, message: str, started: float | None) -> None:
+    def _record(
+        self, op: Op, outcome: Outcome, message: str, started: float | None, emit: bool = True
+    ) -> None:
         duration = 0.0 if started is None else anyio.current_time() - started
         self.results[op.id] = OpResult(op, outcome, message, duration)
         self.finished[op.id].set()
-        self._emit(op, _PHASE_OF[outcome], started, message)
+        if emit:
+            self._emit(op, _PHASE_OF[outcome], started, message)
 
     def report(self, cancelled: bool) -> Report:
         results = tuple(

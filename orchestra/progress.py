@@ -4,7 +4,9 @@ All three modes share one notion of a resource row (``Container web-1  Started 0
 from the op's target as compose names them, with compose's words: Creating/Created,
 Recreate/Recreated (a create after a remove of the same target), Starting/Started, Waiting then
 Healthy/Running/Exited, Stopping/Stopped, Removing/Removed, Error, Skipped. Quiet mode prints
-errors only. ``rich`` is imported only when a live view is actually opened (startup time).
+errors only. A running build or pull also reports progress (the current build step, finished
+layers, bytes moved): the live view shows the latest as the row's detail, plain mode prints
+each as a line. ``rich`` is imported only when a live view is actually opened (startup time).
 
 Imports ``events``, ``plan.ops`` and ``engine.base`` types (and ``rich`` lazily); never ``anyio``
 or ``docker``.
@@ -89,6 +91,7 @@ class Row:
     since: float = 0.0  # monotonic time the latest op began (for the live clock)
     error: str = ""
     active: bool = True
+    detail: str = ""  # the latest progress line of the running op
 
 
 class RowBook:
@@ -104,11 +107,13 @@ class RowBook:
             event.target, Row(describe_target(event.target), "", since=time.monotonic())
         )
         row.status = self._word(event)
-        if event.phase in (Phase.STARTED, Phase.WAITING):
+        if event.phase is Phase.PROGRESS:
+            row.detail = event.message
+        elif event.phase in (Phase.STARTED, Phase.WAITING):
             row.active, row.elapsed, row.since = True, None, time.monotonic()
-            row.cause = event.cause or row.cause
+            row.cause, row.detail = event.cause or row.cause, ""
         else:
-            row.active, row.elapsed = False, event.elapsed
+            row.active, row.elapsed, row.detail = False, event.elapsed, ""
             row.error = event.message if event.phase in (Phase.FAILED, Phase.SKIPPED) else ""
         if event.phase is Phase.DONE and event.kind.verb == "REMOVE":
             self._removed.add(event.target)
@@ -132,11 +137,14 @@ class RowBook:
 def plain_line(row: Row, event: OpEvent) -> str:
     """One line for ``event`` after it updated ``row``."""
     line = f"{row.label}  {row.status}"
+    if event.phase is Phase.PROGRESS:
+        return f"{line}: {event.message}"
     if event.phase in (Phase.STARTED, Phase.WAITING):
         return f"{line} ({event.cause})" if event.cause else line
     if event.phase is Phase.DONE:
         return f"{line} {event.elapsed:.1f}s"
-    return f"{line}: {event.message}" if event.message else line
+    # A multi-line error (a build's output) is printed in full once, by the final report.
+    return f"{line}: {event.message.splitlines()[0]}" if event.message else line
 
 
 class _Printer:
@@ -172,8 +180,10 @@ class _LiveView:
         from rich.text import Text
 
         table = Table.grid(padding=(0, 1))
-        for justify in ("left", "left", "left", "right", "left"):
+        for justify in ("left", "left", "left", "right"):
             table.add_column(justify=justify)
+        # A long build step must not wrap the table: cut it at the terminal's edge.
+        table.add_column(justify="left", no_wrap=True, overflow="ellipsis")
         now = time.monotonic()
         with self._lock:
             for row in self._book.rows.values():
@@ -183,7 +193,8 @@ class _LiveView:
                     icon = Text("✘", "red") if row.error else Text("✔", "green")
                 elapsed = row.elapsed if row.elapsed is not None else now - row.since
                 status = Text(row.status, "red" if row.error else "")
-                detail = row.error or (f"({row.cause})" if row.cause else "")
+                error = row.error.splitlines()[0] if row.error else ""
+                detail = error or row.detail or (f"({row.cause})" if row.cause else "")
                 table.add_row(icon, row.label, status, f"{elapsed:.1f}s", Text(detail, "dim"))
         return table
 

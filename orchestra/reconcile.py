@@ -17,12 +17,24 @@ from orchestra.events import EventSink
 from orchestra.execute import Report, execute
 from orchestra.graph import ServiceGraph
 from orchestra.plan.down import plan_down
+from orchestra.plan.fingerprint import Fingerprint, fingerprint
 from orchestra.plan.ops import OpKind, Plan
 from orchestra.plan.options import DownOptions, UpOptions
+from orchestra.plan.saved import SavedPlan, check_fresh
 from orchestra.plan.up import plan_up
 from orchestra.spec.model import Project
 
-__all__ = ["Outcome", "RunSettings", "converge", "image_refs", "tear_down"]
+__all__ = [
+    "Outcome",
+    "RunSettings",
+    "apply_saved",
+    "converge",
+    "current_fingerprint",
+    "image_refs",
+    "plan_converge",
+    "plan_for_saving",
+    "tear_down",
+]
 
 
 @dataclass(frozen=True)
@@ -89,9 +101,32 @@ async def _run(plan: Plan, engine: Engine, settings: RunSettings) -> Outcome:
 
 async def plan_converge(project: Project, engine: Engine, options: UpOptions) -> Plan:
     """Observe the engine and plan what ``up`` would do (no mutation)."""
+    return (await plan_for_saving(project, engine, options)).plan
+
+
+async def plan_for_saving(project: Project, engine: Engine, options: UpOptions) -> SavedPlan:
+    """Like ``plan_converge``, with the fingerprint of the state the plan was made against."""
     observed: Observed = await engine.observe(project.name)
     images = await _lookup_images(engine, image_refs(project, _selected(project, options)))
-    return plan_up(project, observed, images, options, version=__version__)
+    plan = plan_up(project, observed, images, options, version=__version__)
+    return SavedPlan(plan, fingerprint(observed, images), __version__)
+
+
+async def current_fingerprint(engine: Engine, project: str, refs: set[str]) -> Fingerprint:
+    """The fingerprint of ``project`` now, with the images ``refs`` (for a staleness check)."""
+    observed = await engine.observe(project)
+    return fingerprint(observed, await _lookup_images(engine, refs))
+
+
+async def apply_saved(saved: SavedPlan, engine: Engine, settings: RunSettings) -> Outcome:
+    """Run exactly the saved plan, after checking the engine still is as it was planned for.
+
+    Raises StalePlanError naming what moved (run under the project lock, so nothing moves
+    between the check and the execution).
+    """
+    now = await current_fingerprint(engine, saved.plan.project, set(saved.fingerprint.images))
+    check_fresh(saved, now)
+    return await _run(saved.plan, engine, settings)
 
 
 _IMAGE_KINDS = (OpKind.BUILD_IMAGE, OpKind.PULL_IMAGE)

@@ -3,6 +3,25 @@
 # and start dockerd in the background (there is no init system here to do it for us).
 set -euo pipefail
 
+# The registry tests run Debian's docker-registry (the CNCF distribution registry) themselves;
+# install it once when missing. Without root or apt they fail under CI with a clear message.
+ensure_registry() {
+    if command -v docker-registry >/dev/null 2>&1; then
+        return 0
+    fi
+    if [ "$(id -u)" != 0 ] || ! command -v apt-get >/dev/null 2>&1; then
+        echo "ensure-docker: docker-registry is missing (registry tests need it: apt-get install docker-registry)" >&2
+        return 0
+    fi
+    echo "ensure-docker: installing docker-registry from apt" >&2
+    export DEBIAN_FRONTEND=noninteractive
+    if ! apt-get install -y -qq --no-install-recommends docker-registry >/dev/null 2>&1; then
+        apt-get update -qq
+        apt-get install -y -qq --no-install-recommends docker-registry >/dev/null
+    fi
+}
+ensure_registry
+
 if docker info >/dev/null 2>&1; then
     exit 0
 fi

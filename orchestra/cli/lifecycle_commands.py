@@ -21,13 +21,22 @@ __all__ = ["register"]
 
 Services = Annotated[list[str] | None, typer.Argument(help="Services (default: all).")]
 Timeout = Annotated[float | None, typer.Option("-t", "--timeout", help="Seconds before killing.")]
+NoWait = Annotated[
+    bool,
+    typer.Option("--no-wait", help="Fail at once when another command holds the project's lock."),
+]
 
 
 def _act(
-    ctx: typer.Context, kind: OpKind, services: list[str] | None, timeout: float | None
+    ctx: typer.Context,
+    kind: OpKind,
+    services: list[str] | None,
+    timeout: float | None,
+    no_wait: bool,
 ) -> None:
     from orchestra.execute import execute
     from orchestra.graph import ServiceGraph
+    from orchestra.lock import command_lock
     from orchestra.plan.lifecycle import plan_lifecycle
     from orchestra.progress import progress_sink
 
@@ -36,14 +45,16 @@ def _act(
 
     async def work(cancel: anyio.Event) -> Report | None:
         engine = await open_engine()
+        command = f"orchestra {kind.verb.lower()}"
         try:
-            observed = await engine.observe(project.name)
-            chosen = service_containers(observed.containers, services)
-            plan = plan_lifecycle(project.name, kind, chosen, graph, timeout)
-            if plan.is_empty:
-                return None
-            with progress_sink("auto") as sink:
-                return await execute(plan, engine, sink=sink, cancel_event=cancel)
+            async with command_lock(project.name, command, wait=not no_wait):
+                observed = await engine.observe(project.name)
+                chosen = service_containers(observed.containers, services)
+                plan = plan_lifecycle(project.name, kind, chosen, graph, timeout)
+                if plan.is_empty:
+                    return None
+                with progress_sink("auto") as sink:
+                    return await execute(plan, engine, sink=sink, cancel_event=cancel)
         finally:
             await engine.close()
 
@@ -54,25 +65,29 @@ def _act(
         report.raise_for_failures()
 
 
-def start(ctx: typer.Context, services: Services = None) -> None:
+def start(ctx: typer.Context, services: Services = None, no_wait: NoWait = False) -> None:
     """Start existing containers of the project (dependencies first)."""
     from orchestra.plan.ops import OpKind
 
-    _act(ctx, OpKind.START_CONTAINER, services, None)
+    _act(ctx, OpKind.START_CONTAINER, services, None, no_wait)
 
 
-def stop(ctx: typer.Context, services: Services = None, timeout: Timeout = None) -> None:
+def stop(
+    ctx: typer.Context, services: Services = None, timeout: Timeout = None, no_wait: NoWait = False
+) -> None:
     """Stop running containers of the project (dependents first)."""
     from orchestra.plan.ops import OpKind
 
-    _act(ctx, OpKind.STOP_CONTAINER, services, timeout)
+    _act(ctx, OpKind.STOP_CONTAINER, services, timeout, no_wait)
 
 
-def restart(ctx: typer.Context, services: Services = None, timeout: Timeout = None) -> None:
+def restart(
+    ctx: typer.Context, services: Services = None, timeout: Timeout = None, no_wait: NoWait = False
+) -> None:
     """Restart containers of the project (dependencies first)."""
     from orchestra.plan.ops import OpKind
 
-    _act(ctx, OpKind.RESTART_CONTAINER, services, timeout)
+    _act(ctx, OpKind.RESTART_CONTAINER, services, timeout, no_wait)
 
 
 def register(app: typer.Typer) -> None:

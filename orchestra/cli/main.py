@@ -15,10 +15,12 @@ import typer
 from orchestra.cli import (
     build_commands,
     container_commands,
+    image_commands,
     lifecycle_commands,
     run_command,
     spec_commands,
     stack_commands,
+    watch_commands,
 )
 from orchestra.cli.options import GlobalOptions
 from orchestra.errors import OrchestraError
@@ -83,6 +85,8 @@ stack_commands.register(app)
 container_commands.register(app)
 lifecycle_commands.register(app)
 build_commands.register(app)
+watch_commands.register(app)
+image_commands.register(app)
 run_command.register(app)
 
 

@@ -5,16 +5,29 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from orchestra.engine.base import Engine, ObservedContainer
+    from orchestra.engine.base import ContainerState, Engine, ObservedContainer
 
 __all__ = ["ps_rows", "render_table"]
 
 
 async def ps_rows(engine: Engine, containers: list[ObservedContainer]) -> list[dict[str, Any]]:
-    """Rows for ``ps``: name, service, state, health, ports and the limits the engine applied."""
+    """Rows for ``ps``: name, service, state, health, ports and the limits the engine applied.
+
+    The inspects run concurrently: they wait on the engine, not on us.
+    """
+    import anyio
+
+    states: dict[str, ContainerState] = {}
+
+    async def inspect(container_id: str) -> None:
+        states[container_id] = await engine.inspect_container(container_id)
+
+    async with anyio.create_task_group() as group:
+        for container in containers:
+            group.start_soon(inspect, container.id)
     rows = []
     for container in containers:
-        state = await engine.inspect_container(container.id)
+        state = states[container.id]
         rows.append(
             {
                 "name": container.name,

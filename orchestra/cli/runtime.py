@@ -46,12 +46,20 @@ def run_async(work: Callable[[anyio.Event], Awaitable[T]]) -> T:
     async def main() -> T:
         cancel = anyio.Event()
         results: list[T] = []
+        failures: list[Exception] = []
         async with anyio.create_task_group() as group:
             group.start_soon(_watch_interrupts, cancel, group.cancel_scope)
-            results.append(await work(cancel))
+            try:
+                results.append(await work(cancel))
+            except Exception as exc:
+                # Raised inside the group it would reach main() wrapped in an ExceptionGroup,
+                # which the CLI's OrchestraError handler does not catch (traceback, wrong code).
+                failures.append(exc)
             group.cancel_scope.cancel()
-        if cancel.is_set() or not results:
+        if cancel.is_set() or not (results or failures):
             raise Interrupted("interrupted; run the command again to converge from here")
+        if failures:
+            raise failures[0]
         return results[0]
 
     try:

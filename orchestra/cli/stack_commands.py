@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from orchestra.cli.options import global_options
+from orchestra.cli.plan_commands import apply_plan_file, plan
 from orchestra.cli.runtime import open_engine, run_async
 from orchestra.errors import SpecError, UsageError
 
@@ -26,6 +27,41 @@ class Progress(StrEnum):
     tty = "tty"
     plain = "plain"
     quiet = "quiet"
+
+
+NoWait = Annotated[
+    bool,
+    typer.Option("--no-wait", help="Fail at once when another command holds the project's lock."),
+]
+PlanFile = Annotated[
+    str | None,
+    typer.Option("--plan", metavar="FILE", help="Apply exactly this plan (orchestra plan -o)."),
+]
+
+
+def _typed_on_command_line(ctx: typer.Context, name: str) -> bool:
+    # typer vendors click privately: compare the ParameterSource by name, not by import.
+    source = ctx.get_parameter_source(name)
+    return getattr(source, "name", "") == "COMMANDLINE"
+
+
+def _refuse_planning_options(ctx: typer.Context) -> None:
+    """``up --plan`` runs the saved plan as it is: options that would change it are refused."""
+    kept = {"plan_file", "no_wait", "wait_timeout", "progress", "quiet", "detach"}
+    given = sorted(
+        "--" + name.replace("_", "-")
+        for name in ctx.params
+        if name not in kept and _typed_on_command_line(ctx, name)
+    )
+    if given:
+        raise UsageError(f"--plan applies the saved plan as it is; drop {', '.join(given)}")
+
+
+def _up_from_plan(
+    ctx: typer.Context, plan_file: str, wait_timeout: float, mode: Progress, no_wait: bool
+) -> None:
+    _refuse_planning_options(ctx)
+    _finish(apply_plan_file(ctx, plan_file, wait_timeout, mode.value, no_wait))
 
 
 def _parse_scale(values: list[str]) -> dict[str, int]:
@@ -67,12 +103,23 @@ def up(
     ] = None,
     progress: Annotated[Progress, typer.Option("--progress")] = Progress.auto,
     quiet: Annotated[bool, typer.Option("-q", "--quiet", help="Errors only.")] = False,
+    plan_file: PlanFile = None,
+    no_wait: NoWait = False,
+    watch: Annotated[
+        bool, typer.Option("--watch", help="Then keep converging until Ctrl-C (orchestra watch).")
+    ] = False,
 ) -> None:
     """Create and start the stack, converging only what differs from the files."""
     from orchestra.plan.options import UpOptions
 
     if force_recreate and no_recreate:
         raise UsageError("--force-recreate and --no-recreate exclude each other")
+    if plan_file is not None:
+        return _up_from_plan(
+            ctx, plan_file, wait_timeout, Progress.quiet if quiet else progress, no_wait
+        )
+    if watch and dry_run:
+        raise UsageError("--watch and --dry-run exclude each other")
     project = global_options(ctx).load_project()
     options = UpOptions(
         services=tuple(services or ()),
@@ -86,13 +133,28 @@ def up(
         pull=pull,
     )
     mode = Progress.quiet if quiet else progress
-    _finish(_converge(project, options, wait_timeout, dry_run, mode))
+    if watch:
+        from orchestra.cli.watch_commands import run_watch
+        from orchestra.watch import WatchSettings
+
+        quietly = "quiet" if quiet else "plain"
+        run_watch(ctx, options, WatchSettings(), wait_timeout, quietly, no_wait)
+        return
+    _finish(_converge(project, options, wait_timeout, dry_run, mode, no_wait))
 
 
 def _converge(
-    project: Project, options: object, wait_timeout: float, dry_run: bool, mode: Progress
+    project: Project,
+    options: object,
+    wait_timeout: float,
+    dry_run: bool,
+    mode: Progress,
+    no_wait: bool = False,
 ) -> Outcome:
+    from contextlib import AbstractAsyncContextManager, nullcontext
+
     from orchestra.graph import ServiceGraph
+    from orchestra.lock import command_lock
     from orchestra.plan.options import UpOptions
     from orchestra.progress import progress_sink
     from orchestra.reconcile import RunSettings, converge
@@ -100,14 +162,20 @@ def _converge(
     assert isinstance(options, UpOptions)
     ServiceGraph.of(project)  # a cycle is a spec error: report it before the engine
 
+    # A dry run changes nothing, so it needs no lock; the lock is taken before progress shows.
+    lock: AbstractAsyncContextManager[object] = (
+        nullcontext() if dry_run else command_lock(project.name, "orchestra up", wait=not no_wait)
+    )
+
     async def work(cancel: anyio.Event) -> Outcome:
         engine = await open_engine()
         try:
-            with progress_sink(mode.value) as sink:
-                settings = RunSettings(
-                    wait_timeout=wait_timeout, sink=sink, cancel_event=cancel, dry_run=dry_run
-                )
-                outcome = await converge(project, engine, options, settings)
+            async with lock:
+                with progress_sink(mode.value) as sink:
+                    settings = RunSettings(
+                        wait_timeout=wait_timeout, sink=sink, cancel_event=cancel, dry_run=dry_run
+                    )
+                    outcome = await converge(project, engine, options, settings)
         finally:
             await engine.close()
         if dry_run:
@@ -125,8 +193,10 @@ def down(
         float | None, typer.Option("-t", "--timeout", help="Seconds before killing.")
     ] = None,
     progress: Annotated[Progress, typer.Option("--progress")] = Progress.auto,
+    no_wait: NoWait = False,
 ) -> None:
     """Stop and remove the project's containers and networks (volumes with -v)."""
+    from orchestra.lock import command_lock
     from orchestra.plan.options import DownOptions
     from orchestra.progress import progress_sink
     from orchestra.reconcile import RunSettings, tear_down
@@ -140,9 +210,10 @@ def down(
     async def work(cancel: anyio.Event) -> Outcome:
         engine = await open_engine()
         try:
-            with progress_sink(progress.value) as sink:
-                settings = RunSettings(sink=sink, cancel_event=cancel)
-                return await tear_down(name, project, engine, options, settings)
+            async with command_lock(name, "orchestra down", wait=not no_wait):
+                with progress_sink(progress.value) as sink:
+                    settings = RunSettings(sink=sink, cancel_event=cancel)
+                    return await tear_down(name, project, engine, options, settings)
         finally:
             await engine.close()
 
@@ -158,35 +229,6 @@ def _project_or_none(ctx: typer.Context) -> Project | None:
         if opts.project_name and not opts.files:
             return None
         raise
-
-
-def plan(
-    ctx: typer.Context,
-    services: Annotated[list[str] | None, typer.Argument(help="Services to plan for.")] = None,
-    fmt: Annotated[str, typer.Option("--format", help="text or json.")] = "text",
-) -> None:
-    """Show what ``up`` would change; exit 0 when nothing, 2 when changes are pending."""
-    from orchestra.plan.ops import Plan
-    from orchestra.plan.options import UpOptions
-    from orchestra.reconcile import plan_converge
-
-    project = global_options(ctx).load_project()
-    options = UpOptions(services=tuple(services or ()))
-
-    async def work(cancel: anyio.Event) -> Plan:
-        engine = await open_engine()
-        try:
-            return await plan_converge(project, engine, options)
-        finally:
-            await engine.close()
-
-    result = run_async(work)
-    if fmt == "json":
-        print(result.to_json())
-    else:
-        print(result.render() or "nothing to do")
-    if not result.is_empty:
-        raise typer.Exit(2)
 
 
 def register(app: typer.Typer) -> None:

@@ -53,6 +53,8 @@ __all__ = [
 ]
 
 ProgressCallback = Callable[[str], None]
+"""Receives one line of progress of a long engine call (a build step, a finished layer, a
+summary of bytes moved); engines call it on the event loop, a few times a second at most."""
 
 
 @dataclass(frozen=True)
@@ -252,6 +254,9 @@ class Engine(Protocol):
 
     async def pull_image(self, ref: str, progress: ProgressCallback | None = None) -> str:
         """Pull ``ref`` and return its id; ImageNotFoundError naming the reason."""
+
+    async def push_image(self, ref: str, progress: ProgressCallback | None = None) -> None:
+        """Push a local image to its registry; ImageNotFoundError when it is not present."""
 
     async def build_image(self, spec: BuildSpec, progress: ProgressCallback | None = None) -> str:
         """Build and tag an image, returning its id; ImageBuildError with the failing step."""

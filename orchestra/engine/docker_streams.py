@@ -1,4 +1,4 @@
-"""Long-lived engine streams (events, logs, pulls) bridged from blocking SDK reads into anyio.
+"""Long-lived engine streams (events, logs) bridged from blocking SDK reads into anyio.
 
 A blocking read can only be interrupted by shutting its socket down from another thread, so
 every stream here is closed from the outside on exit or cancel, and a reader that fails after
@@ -22,16 +22,14 @@ from docker import errors as docker_errors
 from docker.api import APIClient
 from docker.types import CancellableStream
 
-from orchestra.engine.base import EngineEvent, LogLine, ProgressCallback
-from orchestra.engine.docker_observe import engine_event, pull_progress_text
-from orchestra.errors import ImageNotFoundError
+from orchestra.engine.base import EngineEvent, LogLine
+from orchestra.engine.docker_observe import engine_event
 
 __all__ = [
     "FrameReader",
     "LineSplitter",
     "forward_events",
     "open_log_response",
-    "pull_blocking",
     "read_log_lines",
 ]
 
@@ -236,19 +234,3 @@ async def read_log_lines(
             yield LogLine(container=container, stream=stream, text=text)
     finally:
         reader.close()
-
-
-def pull_blocking(api: APIClient, ref: str, progress: ProgressCallback | None) -> None:
-    """Blocking, in a worker thread: pull ``ref``, calling ``progress`` on the event loop.
-
-    A registry's refusal arrives either as an HTTP error or as an ``error`` message inside the
-    progress stream; both become ImageNotFoundError naming the image and the reason.
-    """
-    try:
-        for message in api.pull(ref, stream=True, decode=True):
-            if message.get("error"):
-                raise ImageNotFoundError(f"cannot pull image {ref}: {message['error']}")
-            if progress is not None:
-                anyio.from_thread.run_sync(progress, pull_progress_text(message))
-    except docker_errors.APIError as exc:
-        raise ImageNotFoundError(f"cannot pull image {ref}: {exc.explanation}") from exc

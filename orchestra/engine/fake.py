@@ -230,6 +230,11 @@ class FakeEngine:
                 progress(f"pulled {ref}")
             return self._digest(ref)
 
+    async def push_image(self, ref: str, progress: ProgressCallback | None = None) -> None:
+        async with self._call("push_image", (ref,), [ref]):
+            if self._images is not None and ref not in self._images:
+                raise ImageNotFoundError(f"cannot push image {ref}: not present locally")
+
     async def build_image(self, spec: BuildSpec, progress: ProgressCallback | None = None) -> str:
         async with self._call("build_image", (spec.tag,), [spec.tag]):
             if progress is not None:
@@ -314,10 +319,7 @@ class FakeEngine:
     async def remove_container(self, container_id: str, force: bool = False) -> None:
         async with self._on_container("remove_container", (container_id, force)) as c:
             if c.status is ContainerStatus.RUNNING and not force:
-                raise ConflictError(
-                    f"You cannot remove a running container {c.id}. Stop the container before"
-                    " attempting removal or force remove"
-                )
+                raise ConflictError(f"You cannot remove a running container {c.id}: stop it first")
             self._drop_future(c.id)
             del self.containers[c.id]
             self._emit_container(c, "destroy")

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from orchestra import labels as lbl
 from orchestra.engine.base import ContainerSpec, Mount, NetworkAttachment, PortBinding
-from orchestra.hashing import config_hash
+from orchestra.hashing import config_hash, hash_input
 from orchestra.plan.container_resources import (
     healthcheck,
     log_config,
@@ -113,7 +113,10 @@ def container_spec(
 def _labels(
     project_name: str, service: Service, number: int, image_id: str | None, version: str
 ) -> dict[str, str]:
-    """The service's own labels, then compose's and orchestra's (which a user cannot override)."""
+    """The service's own labels, then compose's and orchestra's (which a user cannot override).
+
+    CONFIG keeps the hash input itself, so a later plan can show which fields changed.
+    """
     digest = config_hash(service)
     return {
         **service.labels,
@@ -123,6 +126,7 @@ def _labels(
         lbl.ONEOFF: "False",
         "com.docker.compose.config-hash": digest,
         lbl.CONFIG_HASH: digest,
+        lbl.CONFIG: lbl.encode_config(hash_input(service)),
         lbl.IMAGE_ID: image_id or "",
         lbl.ORCHESTRA_VERSION: version,
     }

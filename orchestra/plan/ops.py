@@ -17,9 +17,19 @@ JSON schema (``Plan.to_dict``/``to_json``), version 1::
               "deps": [int], "params": {...}}]}
 
 ``params`` holds only the parameters that are set: ``spec`` (the ContainerSpec / NetworkSpec /
-VolumeSpec as an object whose fields at their default value are left out), ``engine_id``,
-``image``, ``timeout``, ``force``, ``condition`` ("started" | "healthy" | "completed"),
-``service``. Keys are sorted. A new field may be added within a version; renaming or removing one
+VolumeSpec / BuildSpec as an object whose fields at their default value are left out),
+``engine_id``, ``image``, ``timeout``, ``force``, ``condition`` ("started" | "healthy" |
+"completed"), ``service``, and (added within version 1):
+
+- ``diff``: on the CREATE of a replaced container, the fields that changed, as
+  ``[{"path": "environment.DB_HOST", "desired": "db2", "observed": "db"}]`` in path order; a side
+  the field is absent from is left out (``desired`` only: added; ``observed`` only: removed).
+  Absent when the old container carries no ``io.orchestra.config`` label.
+- ``name``: the new name a ``rename_container`` op gives its container.
+- ``rollback``: true on an op that runs only when one of its dependencies failed or was skipped
+  (it undoes a start-first update); when every dependency succeeded it does nothing.
+
+Keys are sorted. A new field or op kind may be added within a version; renaming or removing one
 bumps the version.
 
 Imports only ``engine.base`` types and the standard library; never ``docker``, ``anyio``, ``rich``.
@@ -42,6 +52,7 @@ from orchestra.engine.base import (
     ReadyCondition,
     VolumeSpec,
 )
+from orchestra.plan.diff import FieldChange
 
 __all__ = ["SCHEMA_VERSION", "Op", "OpKind", "Plan", "ResourceSpec"]
 
@@ -64,6 +75,7 @@ class OpKind(enum.StrEnum):
     STOP_CONTAINER = "stop_container"
     REMOVE_CONTAINER = "remove_container"
     RESTART_CONTAINER = "restart_container"
+    RENAME_CONTAINER = "rename_container"
     WAIT_READY = "wait_ready"
 
     @property
@@ -102,6 +114,7 @@ _NEEDS_ID = frozenset(
         OpKind.STOP_CONTAINER,
         OpKind.REMOVE_CONTAINER,
         OpKind.RESTART_CONTAINER,
+        OpKind.RENAME_CONTAINER,
         OpKind.WAIT_READY,
     }
 )
@@ -137,7 +150,10 @@ class Op:
     timeout: float | None = None  # stop timeout for STOP / RESTART, seconds
     force: bool = False  # REMOVE_CONTAINER of a running container
     condition: ReadyCondition | None = None  # WAIT_READY: what ready means
-    service: str | None = None  # WAIT_READY: the service named in messages
+    service: str | None = None  # WAIT_READY, rollback: the service named in messages
+    diff: tuple[FieldChange, ...] = ()  # CREATE of a replacement: what changed
+    name: str | None = None  # RENAME_CONTAINER: the new name
+    rollback: bool = False  # runs only when a dependency failed or was skipped
 
     def render(self) -> str:
         """One line: ``[3,4] -> #7 container:web:1 START (new container)``."""
@@ -145,21 +161,33 @@ class Op:
         verb = self.kind.verb
         if self.condition is not None:
             verb = f"{verb} {self.condition.value}"
+        if self.name is not None:
+            verb = f"{verb} to {self.name}"
+        if self.rollback:
+            verb = f"{verb} on failure"
         return f"{head}#{self.id} {self.target} {verb} ({self.cause})"
+
+    def render_lines(self) -> list[str]:
+        """``render()`` then one indented line per changed field."""
+        return [self.render(), *(f"    {change.render()}" for change in self.diff)]
 
     def to_dict(self) -> dict[str, Any]:
         """The op in the JSON schema of the module docstring."""
         params: dict[str, Any] = {}
         if self.spec is not None:
             params["spec"] = _jsonable(self.spec)
-        for name in ("engine_id", "image", "timeout", "service"):
+        for name in ("engine_id", "image", "timeout", "service", "name"):
             value = getattr(self, name)
             if value is not None:
                 params[name] = value
         if self.force:
             params["force"] = True
+        if self.rollback:
+            params["rollback"] = True
         if self.condition is not None:
             params["condition"] = self.condition.value
+        if self.diff:
+            params["diff"] = [change.to_dict() for change in self.diff]
         return {
             "id": self.id,
             "kind": self.kind.value,
@@ -205,6 +233,9 @@ class Plan:
         force: bool = False,
         condition: ReadyCondition | None = None,
         service: str | None = None,
+        diff: tuple[FieldChange, ...] = (),
+        name: str | None = None,
+        rollback: bool = False,
     ) -> int:
         """Append an op and return its id; ValueError when the op is malformed."""
         op = Op(
@@ -220,6 +251,9 @@ class Plan:
             force=force,
             condition=condition,
             service=service,
+            diff=diff,
+            name=name,
+            rollback=rollback,
         )
         self._check(op)
         self._ops.append(op)
@@ -235,8 +269,11 @@ class Plan:
         return not any(op.kind.mutating for op in self._ops)
 
     def render_lines(self) -> list[str]:
-        """Warnings (``warning: ...``) then one line per op, in id order."""
-        return [f"warning: {w}" for w in self.warnings] + [op.render() for op in self._ops]
+        """Warnings (``warning: ...``) then each op's lines (its diff indented), in id order."""
+        lines = [f"warning: {w}" for w in self.warnings]
+        for op in self._ops:
+            lines += op.render_lines()
+        return lines
 
     def render(self) -> str:
         """The plan as text, for humans and golden tests."""
@@ -280,6 +317,8 @@ class Plan:
             raise ValueError(f"op #{op.id}: pull_image needs an image reference")
         if op.kind is OpKind.WAIT_READY and (op.condition is None or not op.service):
             raise ValueError(f"op #{op.id}: wait_ready needs a condition and a service")
+        if (op.kind is OpKind.RENAME_CONTAINER) != (op.name is not None):
+            raise ValueError(f"op #{op.id}: a name is for rename_container, which needs one")
         if op.kind in _NEEDS_ID and op.engine_id is None and not self._created_before(op):
             raise ValueError(
                 f"op #{op.id}: {op.target} has no engine id and no CREATE among its dependencies"

@@ -12,13 +12,27 @@ from types import MappingProxyType
 
 from orchestra.errors import UsageError
 
-__all__ = ["PULL_POLICIES", "DownOptions", "UpOptions"]
+__all__ = ["PULL_POLICIES", "DownOptions", "HealHints", "UpOptions"]
 
 PULL_POLICIES = frozenset({"always", "missing", "never"})
 
 
 def _no_scale() -> Mapping[str, int]:
     return MappingProxyType({})
+
+
+@dataclass(frozen=True)
+class HealHints:
+    """What a pass of ``orchestra watch`` knows beyond the engine's state (``plan.heal`` rules).
+
+    ``hold``: services backing off after crashes (no op this pass); ``completed``: ids of
+    containers that exited 0 on their own (finished jobs, not started again); ``restarted``:
+    services restarted outside orchestra since the last pass (``depends_on.restart``).
+    """
+
+    hold: frozenset[str] = frozenset()
+    completed: frozenset[str] = frozenset()
+    restarted: frozenset[str] = frozenset()
 
 
 @dataclass(frozen=True)
@@ -40,6 +54,7 @@ class UpOptions:
     stop_timeout: float | None = None
     pull: str | None = None
     build: bool = False  # rebuild every service that has ``build:`` (``up --build``)
+    heal: HealHints | None = None  # set by ``watch``: its passes follow the ``plan.heal`` rules
 
     def __post_init__(self) -> None:
         if self.force_recreate and self.no_recreate:

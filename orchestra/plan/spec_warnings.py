@@ -8,9 +8,10 @@ so instead of dropping it silently. Pure; never imports ``docker``/``anyio``.
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import replace
 
 from orchestra.plan.container_resources import deploy_reservations
-from orchestra.spec.model import Deploy, FileReference, Project, Service
+from orchestra.spec.model import Deploy, FileReference, Project, Service, UpdateConfig
 
 __all__ = ["service_warnings"]
 
@@ -41,8 +42,11 @@ def _deploy(service: Service) -> Iterator[str]:
             yield "deploy.restart_policy has no condition: the container is not restarted"
         if policy.delay is not None or policy.window is not None:
             yield "deploy.restart_policy delay and window are ignored without Swarm"
-    if deploy.update_config is not None or deploy.rollback_config is not None:
-        yield "deploy.update_config and rollback_config are ignored (no rolling updates yet)"
+    update = deploy.update_config
+    if update is not None and replace(update, order=None) != UpdateConfig():
+        yield "deploy.update_config: only order is used (start-first: one replica at a time)"
+    if deploy.rollback_config is not None:
+        yield "deploy.rollback_config is ignored (a failed start-first update keeps the old one)"
     if deploy.labels:
         yield "deploy.labels label Swarm services, not containers: ignored"
     if deploy.mode == "global":

@@ -1,13 +1,13 @@
 """Per-replica decisions of ``plan_up`` and the readiness edges between services.
 
-For each replica: create it, replace it (stop, remove, create, start), start it, restart it
-(``depends_on.restart`` after a dependency was recreated) or leave it. START waits for every
-selected dependency's replicas to be ready by the ``depends_on`` condition; a WAIT_READY follows
-the START/RESTART of this plan, or stands alone (observed id, no deps) when the dependency runs
-but is not yet ready, or is left out when it is ready already. Replacing the container another
-service shares the network namespace or volumes of (``network_mode: service:x``,
-``volumes_from``) replaces that service's containers too. Pure; never imports
-``docker``/``anyio``.
+For each replica: create it, replace it (stop, remove, create, start; or start-first, see
+``start_first``), start it, restart it (``depends_on.restart`` after a dependency was recreated) or
+leave it. A replaced container's CREATE carries the per-field diff of its config. START waits for
+every selected dependency's replicas to be ready by the ``depends_on`` condition; a WAIT_READY
+follows the START/RESTART of this plan, or stands alone (observed id, no deps) when the dependency
+runs but is not yet ready, or is left out when it is ready already. Replacing the container another
+service shares the network namespace or volumes of (``network_mode: service:x``, ``volumes_from``)
+replaces that service's containers too. Pure; never imports ``docker``/``anyio``.
 """
 
 from __future__ import annotations
@@ -18,10 +18,20 @@ from dataclasses import dataclass, field
 from orchestra import labels as lbl
 from orchestra.engine.base import ContainerStatus, ObservedContainer, ReadyCondition
 from orchestra.hashing import config_hash
-from orchestra.plan.container_spec import container_spec, image_ref
+from orchestra.plan.container_spec import container_name, container_spec, image_ref
+from orchestra.plan.diff import FieldChange, config_changes, summarize
+from orchestra.plan.heal import is_held, restart_sources, stays_completed, unhealthy_cause
 from orchestra.plan.observed_index import RUNNING, ServiceContainers, is_ready, target
 from orchestra.plan.ops import OpKind, Plan
 from orchestra.plan.options import UpOptions
+from orchestra.plan.start_first import (
+    StartFirst,
+    add_start_first,
+    is_temporary_name,
+    ready_condition,
+    start_first_blocker,
+    wants_start_first,
+)
 from orchestra.spec.model import Project, Service
 
 __all__ = ["CONDITIONS", "Context", "ReplicaPlanner", "stop_and_remove", "wait_condition"]
@@ -47,6 +57,14 @@ class Context:
     image_ops: Mapping[str, int] = field(default_factory=dict)
     network_ops: Mapping[str, int] = field(default_factory=dict)
     volume_ops: Mapping[str, int] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class _Replace:
+    """Why a replica is replaced, and which fields changed (empty when unknown)."""
+
+    cause: str
+    diff: tuple[FieldChange, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -113,10 +131,15 @@ class ReplicaPlanner:
         self._started: dict[tuple[str, int], _Started] = {}
         self._kept: dict[tuple[str, int], ObservedContainer] = {}
         self._waits: dict[tuple[str, int, ReadyCondition], int] = {}
+        self._cleared: dict[str, list[int]] = {}  # removals of a service's duplicates
+        self._previous: dict[str, int] = {}  # the last start-first replacement of a service
 
     def plan_service(self, service: Service) -> None:
         """Scale-down removals (highest number first), then each replica in ascending order."""
         entry = self.ctx.containers.get(service.name) or ServiceContainers()
+        if is_held(self.ctx.options, service.name):  # watch: backing off, touch nothing
+            self._kept.update(((service.name, n), c) for n, c in entry.by_number.items())
+            return
         count = self.ctx.counts[service.name]
         timeout = self.ctx.options.stop_timeout
         extras = sorted(
@@ -127,8 +150,10 @@ class ReplicaPlanner:
             stop_and_remove(
                 self.plan, container, f"scale {len(entry.by_number)} → {count}", timeout
             )
-        for container in entry.duplicates:
+        self._cleared[service.name] = [
             stop_and_remove(self.plan, container, f"duplicate of {target(container)}", timeout)
+            for container in entry.duplicates
+        ]
         for number in range(1, count + 1):
             self._replica(service, number, entry.by_number.get(number))
 
@@ -164,15 +189,22 @@ class ReplicaPlanner:
         if current is None:
             self._create(service, number, "not found", [], "new container")
             return
-        cause = self._replace_cause(service, current)
-        if cause is not None:
-            removed = stop_and_remove(self.plan, current, cause, self.ctx.options.stop_timeout)
+        change = self._replace_cause(service, current)
+        if change is not None:
             self._replaced.add(service.name)
-            self._create(service, number, cause, [removed], cause)
+            if self._can_start_first(service, current):
+                self._start_first(service, number, current, change)
+                return
+            timeout = self.ctx.options.stop_timeout
+            removed = stop_and_remove(self.plan, current, change.cause, timeout)
+            self._create(service, number, change.cause, [removed], change.cause, change.diff)
             return
         self._kept[(service.name, number)] = current
+        self._rename_if_temporary(service, number, current)
         if current.status in RUNNING:
             self._restart_if_needed(service, number, current)
+            return
+        if stays_completed(self.ctx.options, current):  # watch: a finished job stays finished
             return
         why = "not started" if current.status is ContainerStatus.CREATED else "stopped"
         waits = self._dependency_waits(service, service.depends_on)
@@ -185,28 +217,92 @@ class ReplicaPlanner:
         )
         self._started[(service.name, number)] = _Started(start, current.id)
 
-    def _replace_cause(self, service: Service, current: ObservedContainer) -> str | None:
+    def _replace_cause(self, service: Service, current: ObservedContainer) -> _Replace | None:
         options = self.ctx.options
         if current.status in _BROKEN:
-            return f"container {current.status.value}"
+            return _Replace(f"container {current.status.value}")
         if options.no_recreate:
             return None
         if options.force_recreate:
-            return "forced recreate"
+            return _Replace("forced recreate")
         if current.labels.get(lbl.CONFIG_HASH) != config_hash(service):
-            return "config changed"
+            # Without the config label (an older container) there is nothing to compare with.
+            diff = config_changes(service, current.labels) or ()
+            return _Replace(
+                f"config changed: {summarize(diff)}" if diff else "config changed", diff
+            )
         wanted = self.ctx.images.get(image_ref(self.ctx.project.name, service))
         # The label is empty when the image was pulled during that run: the engine's id is true.
         have = current.labels.get(lbl.IMAGE_ID) or current.image_id
         if wanted and have and wanted != have:
-            return f"image changed: {_short(have)} → {_short(wanted)}"
+            return _Replace(f"image changed: {_short(have)} → {_short(wanted)}")
         for dependency in _references(service, with_links=False):
             if (dependency, 1) in self._created:
-                return f"dependency {dependency} recreated"
-        return None
+                return _Replace(f"dependency {dependency} recreated")
+        unhealthy = unhealthy_cause(options, service, current)
+        return None if unhealthy is None else _Replace(unhealthy)
+
+    def _can_start_first(self, service: Service, current: ObservedContainer) -> bool:
+        """Start-first when asked, possible, and the old container is serving."""
+        if not wants_start_first(service) or current.status is not ContainerStatus.RUNNING:
+            return False
+        blocker = start_first_blocker(service)
+        if blocker is None:
+            return True
+        message = f"service {service.name}: start-first update is not possible ({blocker}): "
+        message += "replacing stop-first"
+        if message not in self.plan.warnings:
+            self.plan.warn(message)
+        return False
+
+    def _start_first(
+        self, service: Service, number: int, current: ObservedContainer, why: _Replace
+    ) -> None:
+        ctx = self.ctx
+        ref = image_ref(ctx.project.name, service)
+        spec = container_spec(ctx.project, service, number, ctx.images.get(ref), ctx.version)
+        needs = [*self._resource_ops(service), *self._cleared.get(service.name, ())]
+        if service.name in self._previous:
+            needs.append(self._previous[service.name])  # one replica at a time
+        step = StartFirst(
+            current=current,
+            spec=spec,
+            digest=config_hash(service),
+            cause=why.cause,
+            diff=why.diff,
+            needs=tuple(needs),
+            waits=tuple(self._dependency_waits(service, service.depends_on)),
+            condition=ready_condition(service),
+            service=service.name,
+            timeout=ctx.options.stop_timeout,
+        )
+        done = add_start_first(self.plan, step)
+        self._previous[service.name] = done
+        self._created[(service.name, number)] = done
+        self._started[(service.name, number)] = _Started(done, None)
+
+    def _rename_if_temporary(
+        self, service: Service, number: int, current: ObservedContainer
+    ) -> None:
+        """A start-first update interrupted before its RENAME left a temporary name: fix it."""
+        expected = container_name(self.ctx.project.name, service, number)
+        if is_temporary_name(current.name, expected):
+            self.plan.add(
+                OpKind.RENAME_CONTAINER,
+                target(current),
+                f"temporary name {current.name}",
+                engine_id=current.id,
+                name=expected,
+            )
 
     def _create(
-        self, service: Service, number: int, cause: str, deps: list[int], start_cause: str
+        self,
+        service: Service,
+        number: int,
+        cause: str,
+        deps: list[int],
+        start_cause: str,
+        diff: tuple[FieldChange, ...] = (),
     ) -> None:
         ctx, where = self.ctx, f"container:{service.name}:{number}"
         ref = image_ref(ctx.project.name, service)
@@ -215,7 +311,7 @@ class ReplicaPlanner:
         needs += [self._created[(d, 1)] for d in _references(service, with_links=True)
                   if (d, 1) in self._created]  # fmt: skip
         waits = self._dependency_waits(service, service.depends_on)
-        create = self.plan.add(OpKind.CREATE_CONTAINER, where, cause, needs, spec=spec)
+        create = self.plan.add(OpKind.CREATE_CONTAINER, where, cause, needs, spec=spec, diff=diff)
         self._created[(service.name, number)] = create
         start = self.plan.add(OpKind.START_CONTAINER, where, start_cause, [create, *waits])
         self._started[(service.name, number)] = _Started(start, None)
@@ -246,18 +342,20 @@ class ReplicaPlanner:
 
     def _restart_if_needed(self, service: Service, number: int, current: ObservedContainer) -> None:
         """RESTART a running replica after a ``restart: true`` dependency was recreated."""
+        started = restart_sources(self.ctx.options, (name for name, _ in self._started))
         recreated = {
             name: dep
             for name, dep in service.depends_on.items()
-            if dep.restart and name in self._replaced
+            if dep.restart and (name in self._replaced or name in started)
         }
         if not recreated:
             return
+        verb = "recreated" if self._replaced.issuperset(recreated) else "restarted"
         waits = self._dependency_waits(service, recreated)
         restart = self.plan.add(
             OpKind.RESTART_CONTAINER,
             f"container:{service.name}:{number}",
-            f"dependency {', '.join(sorted(recreated))} recreated",
+            f"dependency {', '.join(sorted(recreated))} {verb}",
             waits,
             engine_id=current.id,
             timeout=self.ctx.options.stop_timeout,

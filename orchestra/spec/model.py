@@ -332,6 +332,7 @@ class Service:
     cpuset: str | None = None
     pids_limit: int | None = None
     cgroup_parent: str | None = None
+    heal: str | None = None  # ``x-orchestra: {heal: unhealthy}``: orchestra's own extension
 
     @property
     def replicas(self) -> int:

@@ -51,6 +51,7 @@ from orchestra.spec.validate_core import (
     read_bool,
     read_duration,
     read_int,
+    read_map,
     read_size,
     read_str,
     read_str_list,
@@ -62,6 +63,7 @@ SERVICE_NAME = re.compile(r"[a-zA-Z0-9._-]+")
 CONTAINER_NAME = re.compile(r"[a-zA-Z0-9][a-zA-Z0-9_.-]+")
 RESTART_POLICY = re.compile(r"no|always|unless-stopped|on-failure(:\d+)?")
 PULL_POLICY = re.compile(r"always|never|missing|build|if_not_present|daily|weekly|every_\w+")
+HEAL_POLICY = re.compile(r"unhealthy")
 
 
 def _read_command(ck: Checker, loc: Loc) -> tuple[str, ...] | None:
@@ -242,10 +244,24 @@ def read_service(ck: Checker, loc: Loc, directory: Path, env: EnvSource) -> Serv
     if build_loc is not None and build_loc.value is not None:
         fields["build"] = read_build(ck, build_loc, directory, env.environment)
     fields["environment"] = frozen_map(read_environment(ck, loc, env))
+    heal = _read_orchestra_extension(ck, loc.get("x-orchestra"))
+    if heal is not None:
+        fields["heal"] = heal
     _default_network(fields)
     service = Service(name=name, **fields)
     _check_service(ck, loc, service)
     return service
+
+
+def _read_orchestra_extension(ck: Checker, loc: Loc | None) -> str | None:
+    """``x-orchestra: {heal: unhealthy}``, orchestra's own service settings (only ``heal``)."""
+    if loc is None or loc.value is None or read_map(ck, loc) is None:
+        return None
+    ck.keys(loc, {"heal"})
+    heal = loc.get("heal")
+    if heal is None or heal.value is None:
+        return None
+    return _matching(HEAL_POLICY, "heal policy", " (unhealthy)")(ck, heal)
 
 
 def _default_network(fields: dict[str, Any]) -> None:

@@ -17,7 +17,8 @@ from orchestra.engine.base import (
     Resources,
     Ulimit,
 )
-from orchestra.hashing import config_hash
+from orchestra.hashing import config_hash, hash_input
+from orchestra.labels import encode_config
 from orchestra.plan.container_spec import container_spec
 from orchestra.plan.resources import network_spec, network_warnings, volume_spec
 from orchestra.plan.spec_warnings import service_warnings
@@ -50,6 +51,7 @@ def test_name_image_and_labels_follow_compose() -> None:
         "com.docker.compose.oneoff": "False",
         "com.docker.compose.config-hash": digest,
         "io.orchestra.config-hash": digest,
+        "io.orchestra.config": encode_config(hash_input(project.services["web"])),
         "io.orchestra.image-id": IMG_A,
         "io.orchestra.version": "9.9",
     }
@@ -320,8 +322,8 @@ def test_settings_the_engine_would_ignore_are_warned_about() -> None:
         "service web: deploy.resources.reservations.pids is ignored (pids is only a limit)",
         "service web: deploy.restart_policy has no condition: the container is not restarted",
         "service web: deploy.restart_policy delay and window are ignored without Swarm",
-        "service web: deploy.update_config and rollback_config are ignored"
-        " (no rolling updates yet)",
+        "service web: deploy.update_config: only order is used (start-first: one replica at a"
+        " time)",
         "service web: deploy.labels label Swarm services, not containers: ignored",
         "service web: deploy.mode global is ignored without Swarm (one replica per node)",
         "service web: cgroup_parent is not supported by orchestra yet: ignored",

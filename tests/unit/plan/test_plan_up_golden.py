@@ -96,10 +96,11 @@ def test_new_volume_is_created_before_the_replaced_container_mounts_it() -> None
     )
     assert up(after, converged(before)).render() == golden("""
         #1 volume:logs CREATE (not found)
-        #2 container:web:1 STOP (config changed)
-        [2] -> #3 container:web:1 REMOVE (config changed)
-        [1,3] -> #4 container:web:1 CREATE (config changed)
-        [4] -> #5 container:web:1 START (config changed)
+        #2 container:web:1 STOP (config changed: volumes[0])
+        [2] -> #3 container:web:1 REMOVE (config changed: volumes[0])
+        [1,3] -> #4 container:web:1 CREATE (config changed: volumes[0])
+            + volumes[0]: {"read_only": false, "source": "logs", "target": "/var/log"…
+        [4] -> #5 container:web:1 START (config changed: volumes[0])
     """)
 
 
@@ -117,10 +118,11 @@ def test_changed_environment_recreates_only_that_service() -> None:
     before = load(WEB_DB)
     after = load(WEB_DB.replace("ports:", "environment: {MODE: prod}\n    ports:"))
     assert up(after, converged(before)).render() == golden("""
-        #1 container:web:1 STOP (config changed)
-        [1] -> #2 container:web:1 REMOVE (config changed)
-        [2] -> #3 container:web:1 CREATE (config changed)
-        [3] -> #4 container:web:1 START (config changed)
+        #1 container:web:1 STOP (config changed: environment.MODE)
+        [1] -> #2 container:web:1 REMOVE (config changed: environment.MODE)
+        [2] -> #3 container:web:1 CREATE (config changed: environment.MODE)
+            + environment.MODE: "prod"
+        [3] -> #4 container:web:1 START (config changed: environment.MODE)
     """)
 
 

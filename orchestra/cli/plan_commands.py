@@ -1,0 +1,130 @@
+"""``orchestra plan`` (text, JSON, ``-o FILE``) and applying a saved plan (``up --plan FILE``).
+
+``plan`` follows ``terraform plan -detailed-exitcode``: 0 nothing to change, 2 changes pending,
+1 any error (Compose files, engine, ...), so a script can tell the three apart; 130 stays for
+Ctrl-C. Heavy modules are imported inside the functions (``orchestra --help`` stays fast).
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+
+from orchestra.cli.options import global_options
+from orchestra.cli.runtime import open_engine, run_async
+from orchestra.errors import Interrupted, OrchestraError, UsageError
+
+if TYPE_CHECKING:
+    import anyio
+
+    from orchestra.plan.saved import SavedPlan
+    from orchestra.reconcile import Outcome
+
+__all__ = ["apply_plan_file", "plan"]
+
+
+def plan(
+    ctx: typer.Context,
+    services: Annotated[list[str] | None, typer.Argument(help="Services to plan for.")] = None,
+    fmt: Annotated[str, typer.Option("--format", help="text or json.")] = "text",
+    out: Annotated[
+        str | None,
+        typer.Option("-o", "--out", metavar="FILE", help="Save the plan for `up --plan FILE`."),
+    ] = None,
+) -> None:
+    """Show what ``up`` would change, each operation with its cause and, for a recreate, the
+    fields that changed (observed → desired).
+
+    Exit codes: 0 nothing to change, 2 changes pending, 1 error (any: Compose files, engine,
+    plan file), 130 interrupted. ``--format json`` prints the schema documented in
+    orchestra/plan/ops.py; ``-o FILE`` also saves the plan with a fingerprint of the engine
+    state, which ``up --plan FILE`` checks before applying exactly that plan.
+    """
+    try:
+        if fmt not in ("text", "json"):
+            raise UsageError(f"--format must be text or json, not {fmt!r}")
+        saved = _make_plan(ctx, tuple(services or ()), out)
+    except Interrupted:
+        raise
+    except OrchestraError as exc:
+        if global_options(ctx).debug or os.environ.get("ORCHESTRA_DEBUG"):
+            raise
+        print(f"error: {exc}", file=sys.stderr)
+        raise typer.Exit(1) from exc
+    if fmt == "json":
+        print(saved.plan.to_json())
+    else:
+        print(saved.plan.render() or "nothing to do")
+    if not saved.plan.is_empty:
+        raise typer.Exit(2)
+
+
+def _make_plan(ctx: typer.Context, services: tuple[str, ...], out: str | None) -> SavedPlan:
+    from orchestra.plan.options import UpOptions
+    from orchestra.plan.saved import dumps
+    from orchestra.reconcile import plan_for_saving
+
+    project = global_options(ctx).load_project()
+    options = UpOptions(services=services)
+
+    async def work(cancel: anyio.Event) -> SavedPlan:
+        engine = await open_engine()
+        try:
+            return await plan_for_saving(project, engine, options)
+        finally:
+            await engine.close()
+
+    saved = run_async(work)
+    if out is not None:
+        try:
+            Path(out).write_text(dumps(saved))
+        except OSError as exc:
+            raise OrchestraError(f"cannot write the plan to {out}: {exc}") from exc
+    return saved
+
+
+def _read_plan(path: str) -> SavedPlan:
+    from orchestra.plan.saved import loads
+
+    try:
+        text = Path(path).read_text()
+    except OSError as exc:
+        raise UsageError(f"cannot read the plan file {path}: {exc}") from exc
+    return loads(text, path)
+
+
+def apply_plan_file(
+    ctx: typer.Context, path: str, wait_timeout: float, progress: str, no_wait: bool
+) -> Outcome:
+    """``up --plan FILE``: under the project lock, check the plan is fresh, then run exactly it.
+
+    Raises UsageError (unreadable file, another project), StalePlanError (the engine moved),
+    ProjectLockedError (``--no-wait`` and the lock is taken) and the errors of a run.
+    """
+    from orchestra.lock import command_lock
+    from orchestra.progress import progress_sink
+    from orchestra.reconcile import RunSettings, apply_saved
+
+    saved = _read_plan(path)
+    project = saved.plan.project
+    named = global_options(ctx).project_name
+    if named is not None and named != project:
+        raise UsageError(f"{path} is a plan for project {project}, not {named}")
+
+    async def work(cancel: anyio.Event) -> Outcome:
+        engine = await open_engine()
+        try:
+            async with command_lock(project, "orchestra up --plan", wait=not no_wait):
+                with progress_sink(progress) as sink:
+                    settings = RunSettings(
+                        wait_timeout=wait_timeout, sink=sink, cancel_event=cancel
+                    )
+                    return await apply_saved(saved, engine, settings)
+        finally:
+            await engine.close()
+
+    return run_async(work)
