@@ -128,7 +128,9 @@ async def test_a_failure_skips_only_its_dependents() -> None:
     reason = "#2 container:db:1 START failed: injected failure: start_container db"
     assert [r.message for r in report.skipped] == [reason, reason]
     assert not report.ok
-    with pytest.raises(ExecutionFailed, match="service db: start container:db:1 failed: injected failure"):
+    with pytest.raises(
+        ExecutionFailed, match="service db: start container:db:1 failed: injected failure"
+    ):
         report.raise_for_failures()
     skipped = [e.op_id for e in events if e.phase is Phase.SKIPPED]
     assert skipped == [ready, web_start]
