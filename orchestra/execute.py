@@ -237,7 +237,7 @@ class _Run:
         elif kind is OpKind.RESTART_CONTAINER:
             await engine.restart_container(self._id_of(op), timeout=op.timeout)
         elif kind is OpKind.REMOVE_CONTAINER:
-            await engine.remove_container(self._id_of(op), force=op.force)
+            await engine.remove_container(self._id_of(op), force=op.force, volumes=op.volumes)
         elif kind is OpKind.RENAME_CONTAINER:
             await engine.rename_container(self._id_of(op), op.name or "")
         else:

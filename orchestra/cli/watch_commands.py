@@ -6,13 +6,15 @@ Heavy modules are imported inside the functions so that ``orchestra --help`` sta
 from __future__ import annotations
 
 import sys
+from contextlib import AbstractAsyncContextManager
+from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from orchestra.cli.options import global_options
+from orchestra.cli.options import GlobalOptions, global_options
 from orchestra.cli.runtime import open_engine, run_async
 from orchestra.errors import Interrupted
 
@@ -20,6 +22,7 @@ if TYPE_CHECKING:
     import anyio
 
     from orchestra.plan.options import UpOptions
+    from orchestra.spec.model import Project
     from orchestra.watch import WatchSettings
 
 __all__ = ["register", "run_watch"]
@@ -50,46 +53,65 @@ def run_watch(
     that finds the lock taken fails (and is retried) instead of waiting.
     """
     from orchestra.graph import ServiceGraph
-    from orchestra.lock import command_lock
-    from orchestra.progress import progress_sink
-    from orchestra.reconcile import RunSettings
-    from orchestra.watch import Watcher
     from orchestra.watch_triggers import watched_paths
 
     opts = global_options(ctx)
     project = opts.load_project()
     ServiceGraph.of(project)  # a cycle is a spec error: report it before the engine
     paths = watched_paths(project.files, project.directory, _env_paths(ctx))
-
-    async def work(cancel: anyio.Event) -> None:
-        import anyio
-
-        engine = await open_engine()
-        try:
-            with progress_sink(progress) as sink:
-                run = RunSettings(wait_timeout=wait_timeout, sink=sink, cancel_event=cancel)
-                watcher = Watcher(
-                    project,
-                    engine,
-                    options,
-                    run,
-                    settings,
-                    load=opts.load_project,
-                    paths=paths,
-                    lock=lambda: command_lock(project.name, "orchestra watch", wait=not no_wait),
-                )
-                async with anyio.create_task_group() as group:
-                    group.start_soon(_stop_when_set, cancel, group.cancel_scope)
-                    print(f"watching project {project.name} (Ctrl-C to stop)", flush=True)
-                    await watcher.run()
-        finally:
-            await engine.close()
-
+    setup = _Setup(opts, project, options, settings, paths, wait_timeout, progress, no_wait)
     try:
-        run_async(work)
+        run_async(setup.work)
     except Interrupted:
         print("watch stopped", file=sys.stderr)
         raise typer.Exit(130) from None
+
+
+@dataclass(frozen=True)
+class _Setup:
+    """Everything the watch needs once the event loop runs."""
+
+    opts: GlobalOptions
+    project: Project
+    options: UpOptions
+    settings: WatchSettings
+    paths: tuple[Path, ...]
+    wait_timeout: float
+    progress: str
+    no_wait: bool
+
+    def lock(self) -> AbstractAsyncContextManager[object]:
+        from orchestra.lock import command_lock
+
+        return command_lock(self.project.name, "orchestra watch", wait=not self.no_wait)
+
+    async def work(self, cancel: anyio.Event) -> None:
+        import anyio
+
+        from orchestra.progress import progress_sink
+        from orchestra.reconcile import RunSettings
+        from orchestra.watch import Watcher
+
+        engine = await open_engine()
+        try:
+            with progress_sink(self.progress) as sink:
+                run = RunSettings(wait_timeout=self.wait_timeout, sink=sink, cancel_event=cancel)
+                watcher = Watcher(
+                    self.project,
+                    engine,
+                    self.options,
+                    run,
+                    self.settings,
+                    load=self.opts.load_project,
+                    paths=self.paths,
+                    lock=self.lock,
+                )
+                async with anyio.create_task_group() as group:
+                    group.start_soon(_stop_when_set, cancel, group.cancel_scope)
+                    print(f"watching project {self.project.name} (Ctrl-C to stop)", flush=True)
+                    await watcher.run()
+        finally:
+            await engine.close()
 
 
 async def _stop_when_set(cancel: anyio.Event, scope: anyio.CancelScope) -> None:

@@ -281,8 +281,10 @@ class Engine(Protocol):
 
     async def restart_container(self, container_id: str, timeout: float | None = None) -> None: ...
 
-    async def remove_container(self, container_id: str, force: bool = False) -> None:
-        """Remove a container and its anonymous volumes, never named ones."""
+    async def remove_container(
+        self, container_id: str, force: bool = False, volumes: bool = False
+    ) -> None:
+        """Remove a container; its anonymous volumes too with ``volumes``, never named ones."""
 
     async def rename_container(self, container_id: str, new_name: str) -> None: ...
 

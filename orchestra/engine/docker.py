@@ -3,8 +3,7 @@
 The only module tree (``orchestra.engine.docker*``) that imports ``docker``. Every blocking SDK
 call runs in a worker thread under the adapter's own ``CapacityLimiter``; long-lived streams
 (the event stream's reader thread, followed logs) stay outside it so they never starve short
-calls. SDK errors
-become orchestra errors here and nowhere else. Must not import ``orchestra.spec``.
+calls. SDK errors become orchestra errors here and nowhere else. Never imports ``orchestra.spec``.
 """
 
 from __future__ import annotations
@@ -44,6 +43,7 @@ from orchestra.engine.docker_observe import (
 )
 from orchestra.engine.docker_registry import pull_blocking, push_blocking
 from orchestra.engine.docker_streams import (
+    LIFECYCLE_EVENTS,
     FrameReader,
     forward_events,
     open_log_response,
@@ -58,10 +58,6 @@ T = TypeVar("T")
 _DEFAULT_HOST = "unix:///var/run/docker.sock"
 _STREAM_SLOTS = 64  # concurrent events/log streams; they wait on the engine, not on us
 _POOL_HEADROOM = 8  # pooled connections kept for streams beyond the call limit
-_LIFECYCLE_EVENTS = (
-    *("create", "start", "restart", "die", "stop", "kill", "oom", "destroy", "pause"),
-    *("unpause", "rename", "health_status", "connect", "disconnect", "remove"),
-)
 _DEFAULT_STOP_TIMEOUT = 10  # the engine's own default when a container sets none
 
 
@@ -324,11 +320,13 @@ class DockerEngine:
 
         await self._run(f"restart container {container_id}", restart)
 
-    async def remove_container(self, container_id: str, force: bool = False) -> None:
+    async def remove_container(
+        self, container_id: str, force: bool = False, volumes: bool = False
+    ) -> None:
         # v=True removes anonymous volumes only; named volumes are never touched here.
         await self._run(
             f"remove container {container_id}",
-            lambda: self._api.remove_container(container_id, v=True, force=force),
+            lambda: self._api.remove_container(container_id, v=volumes, force=force),
         )
 
     async def rename_container(self, container_id: str, new_name: str) -> None:
@@ -371,7 +369,7 @@ class DockerEngine:
             "type": ["container", "network", "volume"],
             # Healthchecks run as execs: without this filter every probe sends three exec_*
             # events that wake every waiter (~35 events/s at 50 services with 1 s checks).
-            "event": list(_LIFECYCLE_EVENTS),
+            "event": list(LIFECYCLE_EVENTS),
         }
         if project is not None:
             filters["label"] = [labels.project_filter(project)]

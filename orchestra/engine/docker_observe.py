@@ -21,6 +21,8 @@ from orchestra.engine.base import (
     ObservedVolume,
 )
 
+_ANONYMOUS = re.compile(r"[0-9a-f]{64}")
+
 __all__ = [
     "container_state",
     "engine_event",
@@ -66,7 +68,17 @@ def observed_container(row: Mapping[str, Any]) -> ObservedContainer:
         health=health_from_status_text(str(row.get("Status", ""))),
         image_id=str(row.get("ImageID", "")),
         created=int(row.get("Created", 0)),
+        anonymous_volumes=_anonymous_volumes(row.get("Mounts") or []),
     )
+
+
+def _anonymous_volumes(mounts: list[Mapping[str, Any]]) -> dict[str, str]:
+    """Volume mounts whose volume the engine named itself (64 hex digits): anonymous ones."""
+    return {
+        str(m.get("Destination")): str(m.get("Name"))
+        for m in mounts
+        if m.get("Type") == "volume" and _ANONYMOUS.fullmatch(str(m.get("Name") or ""))
+    }
 
 
 def observed_network(row: Mapping[str, Any]) -> ObservedNetwork:

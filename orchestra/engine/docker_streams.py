@@ -25,7 +25,15 @@ from docker.types import CancellableStream
 from orchestra.engine.base import EngineEvent, LogLine
 from orchestra.engine.docker_observe import engine_event
 
+# The event actions orchestra reacts to. Healthcheck probes run as execs and would otherwise
+# send three exec_* events each (~35/s at 50 services with 1 s checks).
+LIFECYCLE_EVENTS = (
+    *("create", "start", "restart", "die", "stop", "kill", "oom", "destroy", "pause"),
+    *("unpause", "rename", "health_status", "connect", "disconnect", "remove"),
+)
+
 __all__ = [
+    "LIFECYCLE_EVENTS",
     "FrameReader",
     "LineSplitter",
     "forward_events",

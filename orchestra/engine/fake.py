@@ -1,16 +1,15 @@
 """An in-memory ``Engine`` for unit tests: deterministic, with the real engine's rules.
 
-Rules kept from the Docker Engine: a taken container or network name is a ConflictError, an
-unknown id or name a NotFoundError, removing a running container without ``force`` or a network
-or volume in use a ConflictError, a missing image an ImageNotFoundError, volume creation is
-idempotent, and a container's health result survives a restart (it is stale until the next check).
+Rules kept from the real adapter: a taken container name is a ConflictError (network and volume
+creation return the existing one), an unknown id a NotFoundError, removing a running container
+without ``force`` or a network/volume in use a ConflictError, a missing image an
+ImageNotFoundError, and a health result survives a restart (stale until the next check).
 
 Per-container behaviour (``FakeBehaviour``, see ``engine.fake_container``; looked up by container
 name, then service, when the container starts) sets start delay, health and exit. Time is anyio's
 clock; state is settled lazily from it, and the events stream emits scheduled transitions (health,
 die) at their time. Every call is logged in ``calls`` as ``(method, args)``; ``mutations()`` keeps
-the calls that change state. ``fail_on`` injects an EngineError, e.g.
-``{"start_container": {"web"}}`` (matched against names and service labels).
+the changing ones. ``fail_on`` injects an EngineError, e.g. ``{"start_container": {"web"}}``.
 
 Imports ``engine.base``, ``errors``, ``labels`` and ``anyio``; never ``docker``.
 """
@@ -21,7 +20,6 @@ import hashlib
 import math
 from collections.abc import AsyncGenerator, AsyncIterator, Iterable, Mapping
 from contextlib import asynccontextmanager
-from dataclasses import dataclass
 
 import anyio
 
@@ -42,7 +40,7 @@ from orchestra.engine.base import (
     ProgressCallback,
     VolumeSpec,
 )
-from orchestra.engine.fake_container import EPOCH, FakeBehaviour, FakeContainer
+from orchestra.engine.fake_container import EPOCH, FakeBehaviour, FakeContainer, Logged
 from orchestra.errors import (
     ConflictError,
     EngineError,
@@ -56,15 +54,8 @@ __all__ = ["MUTATING", "FakeBehaviour", "FakeEngine"]
 MUTATING = frozenset(
     {"pull_image", "create_network", "remove_network", "create_volume", "remove_volume"}
     | {"create_container", "start_container", "stop_container", "restart_container"}
-    | {"remove_container", "rename_container"}
+    | {"remove_container", "rename_container", "build_image", "push_image"}
 )
-
-
-@dataclass(frozen=True)
-class _Logged:
-    time: float
-    seq: int
-    event: EngineEvent
 
 
 class FakeEngine:
@@ -94,7 +85,7 @@ class FakeEngine:
         self.containers: dict[str, FakeContainer] = {}
         self.networks: dict[str, NetworkSpec] = {}  # by id
         self.volumes: dict[str, VolumeSpec] = {}
-        self._log: list[_Logged] = []
+        self._log: list[Logged] = []
         self._changed = anyio.Event()
         self._counter = 0
 
@@ -138,7 +129,7 @@ class FakeEngine:
     ) -> None:
         self._counter += 1
         event = EngineEvent(kind, action, ident, dict(attrs), round((EPOCH + at) * 1e9))
-        self._log.append(_Logged(at, self._counter, event))
+        self._log.append(Logged(at, self._counter, event))
         self._changed.set()
         self._changed = anyio.Event()
 
@@ -316,7 +307,9 @@ class FakeEngine:
             self._end(c)
             self._begin(c)
 
-    async def remove_container(self, container_id: str, force: bool = False) -> None:
+    async def remove_container(
+        self, container_id: str, force: bool = False, volumes: bool = False
+    ) -> None:
         async with self._on_container("remove_container", (container_id, force)) as c:
             if c.status is ContainerStatus.RUNNING and not force:
                 raise ConflictError(f"You cannot remove a running container {c.id}: stop it first")

@@ -19,11 +19,12 @@ from orchestra.engine.base import (
     ContainerSpec,
     ContainerState,
     ContainerStatus,
+    EngineEvent,
     HealthStatus,
     ObservedContainer,
 )
 
-__all__ = ["EPOCH", "FakeBehaviour", "FakeContainer", "stamp"]
+__all__ = ["EPOCH", "FakeBehaviour", "FakeContainer", "Logged", "stamp"]
 
 EPOCH = 1_700_000_000  # fake wall clock = this + the event loop's clock, so timestamps look real
 
@@ -173,3 +174,12 @@ class FakeContainer:
             image_id,
             int(EPOCH + self.created),
         )
+
+
+@dataclass(frozen=True)
+class Logged:
+    """One event in the fake engine's log, with its time and arrival order."""
+
+    time: float
+    seq: int
+    event: EngineEvent

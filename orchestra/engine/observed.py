@@ -34,6 +34,8 @@ class ObservedContainer:
     health: HealthStatus | None  # from the list call's status text; None without healthcheck
     image_id: str
     created: int = 0  # unix seconds
+    # Anonymous volumes (target → volume name): a replacement container reuses them.
+    anonymous_volumes: Mapping[str, str] = field(default_factory=dict)
 
     @property
     def service(self) -> str | None:

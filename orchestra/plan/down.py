@@ -34,7 +34,10 @@ def plan_down(
     plan = Plan(project=project_name)
     containers = sorted(observed.containers, key=_order)
     if project is None:
-        removed = [_stop_and_remove(plan, c, "down", (), options.timeout)[1] for c in containers]
+        removed = [
+            _stop_and_remove(plan, c, "down", (), options.timeout, options.volumes)[1]
+            for c in containers
+        ]
         keep_networks = False
     else:
         removed, keep_networks = _down_project(plan, project, containers, options)
@@ -71,13 +74,19 @@ def _down_project(
         after = sorted({op for d in graph.dependents(service) for op in barrier.get(d, [])})
         stops = []
         for container in (c for c in containers if c.service == service):
-            stop, remove = _stop_and_remove(plan, container, "down", after, options.timeout)
+            stop, remove = _stop_and_remove(
+                plan, container, "down", after, options.timeout, options.volumes
+            )
             stops += [stop] if stop is not None else []
             removed.append(remove)
         barrier[service] = stops or after
     if options.remove_orphans:
         for container in orphans:
-            removed.append(_stop_and_remove(plan, container, "orphaned", (), options.timeout)[1])
+            removed.append(
+                _stop_and_remove(plan, container, "orphaned", (), options.timeout, options.volumes)[
+                    1
+                ]
+            )
     # A stopped container holds no active endpoint, so only running orphans block a network.
     running = any(c.status in RUNNING for c in orphans)
     return removed, running and not options.remove_orphans
@@ -97,8 +106,12 @@ def _stop_and_remove(
     cause: str,
     after: Iterable[int],
     timeout: float | None,
+    volumes: bool,
 ) -> tuple[int | None, int]:
-    """STOP (when it is up, after ``after``) and REMOVE; (STOP id or None, REMOVE id)."""
+    """STOP (when it is up, after ``after``) and REMOVE; (STOP id or None, REMOVE id).
+
+    Anonymous volumes go with the container only with ``down -v``, as in compose.
+    """
     stop = None
     if container.status in RUNNING:
         stop = plan.add(
@@ -115,6 +128,7 @@ def _stop_and_remove(
         cause,
         [stop] if stop is not None else [],
         engine_id=container.id,
+        volumes=volumes,
     )
     return stop, remove
 

@@ -18,8 +18,9 @@ JSON schema (``Plan.to_dict``/``to_json``), version 1::
 
 ``params`` holds only the parameters that are set: ``spec`` (the ContainerSpec / NetworkSpec /
 VolumeSpec / BuildSpec as an object whose fields at their default value are left out),
-``engine_id``, ``image``, ``timeout``, ``force``, ``condition`` ("started" | "healthy" |
-"completed"), ``service``, and (added within version 1):
+``engine_id``, ``image``, ``timeout``, ``force``, ``volumes`` (a REMOVE_CONTAINER that also
+removes the container's anonymous volumes), ``condition`` ("started" | "healthy" | "completed"),
+``service``, and (added within version 1):
 
 - ``diff``: on the CREATE of a replaced container, the fields that changed, as
   ``[{"path": "environment.DB_HOST", "desired": "db2", "observed": "db"}]`` in path order; a side
@@ -149,6 +150,7 @@ class Op:
     image: str | None = None  # the reference PULL_IMAGE pulls
     timeout: float | None = None  # stop timeout for STOP / RESTART, seconds
     force: bool = False  # REMOVE_CONTAINER of a running container
+    volumes: bool = False  # REMOVE_CONTAINER also removes its anonymous volumes (down -v)
     condition: ReadyCondition | None = None  # WAIT_READY: what ready means
     service: str | None = None  # WAIT_READY, rollback: the service named in messages
     diff: tuple[FieldChange, ...] = ()  # CREATE of a replacement: what changed
@@ -182,6 +184,8 @@ class Op:
                 params[name] = value
         if self.force:
             params["force"] = True
+        if self.volumes:
+            params["volumes"] = True
         if self.rollback:
             params["rollback"] = True
         if self.condition is not None:
@@ -231,6 +235,7 @@ class Plan:
         image: str | None = None,
         timeout: float | None = None,
         force: bool = False,
+        volumes: bool = False,
         condition: ReadyCondition | None = None,
         service: str | None = None,
         diff: tuple[FieldChange, ...] = (),
@@ -249,6 +254,7 @@ class Plan:
             image=image,
             timeout=timeout,
             force=force,
+            volumes=volumes,
             condition=condition,
             service=service,
             diff=diff,

@@ -48,7 +48,7 @@ _SPECS: Mapping[str, type[Any]] = types.MappingProxyType(
     }
 )
 _PARAMS = frozenset(
-    {"spec", "engine_id", "image", "timeout", "force", "condition", "service"}
+    {"spec", "engine_id", "image", "timeout", "force", "volumes", "condition", "service"}
     | {"diff", "name", "rollback"}
 )
 _SHOWN = 5  # changes named in the staleness error before "+N more"
@@ -142,6 +142,7 @@ def _add_op(plan: Plan, entry: Mapping[str, Any]) -> int:
         image=_optional_str(params, "image"),
         timeout=_optional_number(params, "timeout"),
         force=bool(params.get("force", False)),
+        volumes=bool(params.get("volumes", False)),
         condition=None if condition is None else ReadyCondition(condition),
         service=_optional_str(params, "service"),
         diff=tuple(FieldChange.from_dict(d) for d in params.get("diff", ())),

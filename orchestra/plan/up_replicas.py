@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from orchestra import labels as lbl
 from orchestra.engine.base import ContainerStatus, ObservedContainer, ReadyCondition
 from orchestra.hashing import config_hash
+from orchestra.plan.anonymous_volumes import carry_anonymous_volumes
 from orchestra.plan.container_spec import container_name, container_spec, image_ref
 from orchestra.plan.diff import FieldChange, config_changes, summarize
 from orchestra.plan.heal import is_held, restart_sources, stays_completed, unhealthy_cause
@@ -197,7 +198,15 @@ class ReplicaPlanner:
                 return
             timeout = self.ctx.options.stop_timeout
             removed = stop_and_remove(self.plan, current, change.cause, timeout)
-            self._create(service, number, change.cause, [removed], change.cause, change.diff)
+            self._create(
+                service,
+                number,
+                change.cause,
+                [removed],
+                change.cause,
+                change.diff,
+                current.anonymous_volumes,
+            )
             return
         self._kept[(service.name, number)] = current
         self._rename_if_temporary(service, number, current)
@@ -303,10 +312,12 @@ class ReplicaPlanner:
         deps: list[int],
         start_cause: str,
         diff: tuple[FieldChange, ...] = (),
+        anonymous: Mapping[str, str] | None = None,
     ) -> None:
         ctx, where = self.ctx, f"container:{service.name}:{number}"
         ref = image_ref(ctx.project.name, service)
         spec = container_spec(ctx.project, service, number, ctx.images.get(ref), ctx.version)
+        spec = carry_anonymous_volumes(spec, anonymous or {})
         needs = [*deps, *self._resource_ops(service)]
         needs += [self._created[(d, 1)] for d in _references(service, with_links=True)
                   if (d, 1) in self._created]  # fmt: skip

@@ -72,13 +72,6 @@ def test_anonymous_volume_removed_with_down_v(stack: Stack, docker_client: Any) 
     assert not docker_client.volumes.list(filters={"name": volume})
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: on a replace, plan/up_replicas.py (_replica -> stop_and_remove, _create) gives "
-    "the new container no mounts of the old one's anonymous volumes, and "
-    "DockerEngine.remove_container always passes v=True, deleting them; docker compose "
-    "carries anonymous volumes over to the replacement",
-)
 def test_anonymous_volume_kept_on_recreate(stack: Stack, docker_client: Any) -> None:
     stack.write(ANON_TEMPLATE.format(image=IMAGE, gen=1))
     stack.up()
