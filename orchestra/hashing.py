@@ -1,8 +1,8 @@
 """The config hash: sha256 of canonical JSON of the hash-relevant part of a service.
 
 Fields that must not recreate a container when they change are left out: ``build``,
-``pull_policy``, ``scale``, ``deploy.replicas``, ``depends_on`` and ``profiles``. Nothing that
-depends on orchestra's own version goes in. Imports ``orchestra.spec.model`` (types) only.
+``pull_policy``, ``scale``, ``deploy.replicas``, ``depends_on``, ``profiles`` and ``heal``.
+Nothing that depends on orchestra's own version goes in. Imports ``orchestra.spec.model`` only.
 """
 
 from __future__ import annotations
@@ -20,7 +20,8 @@ if TYPE_CHECKING:
 
 __all__ = ["EXCLUDED_FIELDS", "canonical", "config_hash", "hash_input"]
 
-EXCLUDED_FIELDS = frozenset({"build", "pull_policy", "scale", "depends_on", "profiles"})
+# ``heal`` is how watch treats the container, not what the container is.
+EXCLUDED_FIELDS = frozenset({"build", "pull_policy", "scale", "depends_on", "profiles", "heal"})
 
 
 def canonical(value: Any) -> Any:

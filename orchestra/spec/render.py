@@ -84,6 +84,9 @@ def service_to_dict(service: Service) -> dict[str, Any]:
     """One service as ``docker compose config`` prints it (``$`` not yet escaped)."""
     out = _plain(service)
     del out["name"]
+    heal = out.pop("heal", None)
+    if heal is not None:  # written as an x- extension, shown the way the file says it
+        out["x-orchestra"] = {"heal": heal}
     return out
 
 
