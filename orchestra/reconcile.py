@@ -41,7 +41,7 @@ __all__ = [
 class RunSettings:
     """How to run a plan: concurrency, waits, where progress goes, how to stop early."""
 
-    concurrency: int = 8
+    concurrency: int = 16  # engine calls at a time; stops and removes mostly wait on the engine
     wait_timeout: float = 300.0
     sink: EventSink | None = None
     cancel_event: anyio.Event | None = None

@@ -22,7 +22,7 @@ __all__ = ["open_engine", "run_async"]
 T = TypeVar("T")
 
 
-async def open_engine(concurrency: int = 8) -> DockerEngine:
+async def open_engine(concurrency: int = 16) -> DockerEngine:
     """Connect to the engine DOCKER_HOST names (or the local socket); EngineUnavailableError."""
     from orchestra.engine.docker import DockerEngine
 

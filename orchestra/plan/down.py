@@ -10,7 +10,7 @@ External networks and volumes are never removed. Pure and deterministic; never i
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 
 from orchestra import labels as lbl
 from orchestra.engine.base import Observed, ObservedContainer
@@ -19,7 +19,7 @@ from orchestra.graph import ServiceGraph
 from orchestra.plan.observed_index import RUNNING, is_oneoff, target
 from orchestra.plan.ops import OpKind, Plan
 from orchestra.plan.options import DownOptions
-from orchestra.spec.model import Project
+from orchestra.spec.model import Network, Project, Volume
 
 __all__ = ["plan_down"]
 
@@ -133,29 +133,28 @@ def _stop_and_remove(
     return stop, remove
 
 
+def _external_names(declared: Mapping[str, Network] | Mapping[str, Volume]) -> set[str]:
+    """Keys and engine names of the external networks or volumes the files declare."""
+    return {n for key, item in declared.items() if item.external for n in (key, item.name)}
+
+
 def _remove_networks(
     plan: Plan, observed: Observed, project: Project | None, removed: list[int]
 ) -> None:
-    external = set()
-    if project is not None:
-        external = {n.name for n in project.networks.values() if n.external}
-        external |= {key for key, n in project.networks.items() if n.external}
+    external = _external_names(project.networks) if project is not None else set()
     for network in sorted(observed.networks, key=lambda n: n.name):
         key = network.labels.get(lbl.NETWORK) or network.name
-        if network.name in external or key in external:
-            continue
-        plan.add(OpKind.REMOVE_NETWORK, f"network:{key}", "down", removed, engine_id=network.id)
+        if not {network.name, key} & external:
+            plan.add(OpKind.REMOVE_NETWORK, f"network:{key}", "down", removed, engine_id=network.id)
 
 
 def _remove_volumes(
     plan: Plan, observed: Observed, project: Project | None, removed: list[int]
 ) -> None:
-    external = set()
-    if project is not None:
-        external = {v.name for v in project.volumes.values() if v.external}
-        external |= {key for key, v in project.volumes.items() if v.external}
+    external = _external_names(project.volumes) if project is not None else set()
     for volume in sorted(observed.volumes, key=lambda v: v.name):
         key = volume.labels.get(lbl.VOLUME) or volume.name
-        if volume.name in external or key in external:
-            continue
-        plan.add(OpKind.REMOVE_VOLUME, f"volume:{key}", "down -v", removed, engine_id=volume.name)
+        if not {volume.name, key} & external:
+            plan.add(
+                OpKind.REMOVE_VOLUME, f"volume:{key}", "down -v", removed, engine_id=volume.name
+            )

@@ -213,7 +213,9 @@ def test_a_dependent_restarts_after_the_engine_restarts_its_dependency(
         services:
           db:
             image: {IMAGE}
-            command: sh -c 'sleep 4; exit 3'
+            # Crashes once (the marker survives the engine's restart), then stays up, so the
+            # assertion below cannot race a second restart.
+            command: sh -c 'test -f /tmp/once && exec sleep 600; touch /tmp/once; sleep 3; exit 3'
             restart: always
           web:
             {QUICK}
