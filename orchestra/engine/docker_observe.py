@@ -69,6 +69,7 @@ def observed_container(row: Mapping[str, Any]) -> ObservedContainer:
         image_id=str(row.get("ImageID", "")),
         created=int(row.get("Created", 0)),
         anonymous_volumes=_anonymous_volumes(row.get("Mounts") or []),
+        networks=frozenset(((row.get("NetworkSettings") or {}).get("Networks") or {}).keys()),
     )
 
 

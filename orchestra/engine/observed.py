@@ -36,6 +36,8 @@ class ObservedContainer:
     created: int = 0  # unix seconds
     # Anonymous volumes (target → volume name): a replacement container reuses them.
     anonymous_volumes: Mapping[str, str] = field(default_factory=dict)
+    # Names of the networks the container is attached to (None when the engine did not say).
+    networks: frozenset[str] | None = None
 
     @property
     def service(self) -> str | None:

@@ -24,6 +24,7 @@ from orchestra.spec.model import FileReference, Port, Project, Service, ServiceV
 
 __all__ = [
     "container_name",
+    "container_networks",
     "container_spec",
     "default_image",
     "expose_bindings",
@@ -79,7 +80,7 @@ def container_spec(
         mounts=_mounts(project, service),
         tmpfs=dict(entry.partition(":")[::2] for entry in service.tmpfs),
         read_only=service.read_only,
-        networks=_networks(project, service, name),
+        networks=container_networks(project, service, name),
         network_mode=_network_mode(project, service.network_mode),
         restart_policy=restart_policy(service),
         healthcheck=healthcheck(service.healthcheck),
@@ -219,7 +220,9 @@ def _file_mounts(
     return mounts
 
 
-def _networks(project: Project, service: Service, name: str) -> tuple[NetworkAttachment, ...]:
+def container_networks(
+    project: Project, service: Service, name: str
+) -> tuple[NetworkAttachment, ...]:
     """Every network the service joins, highest priority first, then by key."""
     ordered = sorted(service.networks.items(), key=lambda kv: (-(kv[1].priority or 0), kv[0]))
     attachments = []

@@ -19,7 +19,12 @@ from orchestra import labels as lbl
 from orchestra.engine.base import ContainerStatus, ObservedContainer, ReadyCondition
 from orchestra.hashing import config_hash
 from orchestra.plan.anonymous_volumes import carry_anonymous_volumes
-from orchestra.plan.container_spec import container_name, container_spec, image_ref
+from orchestra.plan.container_spec import (
+    container_name,
+    container_networks,
+    container_spec,
+    image_ref,
+)
 from orchestra.plan.diff import FieldChange, config_changes, summarize
 from orchestra.plan.heal import is_held, restart_sources, stays_completed, unhealthy_cause
 from orchestra.plan.observed_index import RUNNING, ServiceContainers, is_ready, target
@@ -104,6 +109,14 @@ def stop_and_remove(
             )
         )
     return plan.add(OpKind.REMOVE_CONTAINER, target(container), cause, deps, engine_id=container.id)
+
+
+def _lost_networks(project: Project, service: Service, current: ObservedContainer) -> list[str]:
+    """Networks a running container should be on but is not (disconnected by hand)."""
+    if current.networks is None or current.status not in RUNNING or service.network_mode:
+        return []
+    wanted = (n.network for n in container_networks(project, service, current.name))
+    return sorted(name for name in wanted if name not in current.networks)
 
 
 def _short(image_id: str) -> str:
@@ -248,6 +261,9 @@ class ReplicaPlanner:
         for dependency in _references(service, with_links=False):
             if (dependency, 1) in self._created:
                 return _Replace(f"dependency {dependency} recreated")
+        lost = _lost_networks(self.ctx.project, service, current)
+        if lost:
+            return _Replace(f"network {lost[0]} disconnected")
         unhealthy = unhealthy_cause(options, service, current)
         return None if unhealthy is None else _Replace(unhealthy)
 
