@@ -36,13 +36,13 @@ def plan(
         typer.Option("-o", "--out", metavar="FILE", help="Save the plan for `up --plan FILE`."),
     ] = None,
 ) -> None:
-    """Show what ``up`` would change, each operation with its cause and, for a recreate, the
+    """Show what up would change, each operation with its cause and, for a recreate, the
     fields that changed (observed → desired).
 
     Exit codes: 0 nothing to change, 2 changes pending, 1 error (any: Compose files, engine,
-    plan file), 130 interrupted. ``--format json`` prints the schema documented in
-    orchestra/plan/ops.py; ``-o FILE`` also saves the plan with a fingerprint of the engine
-    state, which ``up --plan FILE`` checks before applying exactly that plan.
+    plan file), 130 interrupted. --format json prints the schema documented in
+    orchestra/plan/ops.py; -o FILE also saves the plan with a fingerprint of the engine
+    state, which up --plan FILE checks before applying exactly that plan.
     """
     try:
         if fmt not in ("text", "json"):
