@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 TEST_IMAGE := orchestra-test/busybox:1
 DEMO := examples/php-mysql
 
-.PHONY: demo test bootstrap engine test-image lint unit bench bench-quick clean docs
+.PHONY: demo test bootstrap engine test-image example-base lint unit bench bench-quick clean docs
 
 $(BIN)/orchestra: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -21,6 +21,11 @@ engine:
 test-image: engine
 	./scripts/build-test-image.sh $(TEST_IMAGE)
 
+# The example's Dockerfiles start FROM debian:bookworm-slim: pulled where a registry answers,
+# else built from Debian packages (debootstrap), once. Its tests build the images from it.
+example-base: engine
+	./scripts/bootstrap-debian-base.sh
+
 demo: bootstrap engine
 	./scripts/demo.sh
 
@@ -29,7 +34,7 @@ lint: bootstrap
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
 
-test: bootstrap test-image lint docs
+test: bootstrap test-image example-base lint docs
 	$(BIN)/pytest -q
 
 # The docs site (mkdocs + mkdocstrings) into site/; --strict: a warning fails the build.
