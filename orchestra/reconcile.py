@@ -132,28 +132,40 @@ async def apply_saved(saved: SavedPlan, engine: Engine, settings: RunSettings) -
 _IMAGE_KINDS = (OpKind.BUILD_IMAGE, OpKind.PULL_IMAGE)
 
 
+async def run_only(
+    plan: Plan, kinds: tuple[OpKind, ...], engine: Engine, settings: RunSettings, limit: int
+) -> Report | None:
+    """Run just the ops of ``kinds`` (which depend on nothing) from ``plan``; raise on failure."""
+    part = Plan(project=plan.project)
+    for op in plan.ops:
+        if op.kind in kinds:
+            part.add(op.kind, op.target, op.cause, image=op.image, service=op.service, spec=op.spec)
+    if not len(part):
+        return None
+    report = await execute(
+        part, engine, limiter_size=limit, sink=settings.sink, cancel_event=settings.cancel_event
+    )
+    report.raise_for_failures()
+    return report
+
+
 async def obtain_images(plan: Plan, engine: Engine, settings: RunSettings) -> Report | None:
     """Run the plan's builds and pulls on their own, before any container changes.
 
     A failed build or pull then stops ``up`` with the stack exactly as it was.
     """
-    images = Plan(project=plan.project)
-    for op in plan.ops:
-        if op.kind in _IMAGE_KINDS:
-            images.add(
-                op.kind, op.target, op.cause, image=op.image, service=op.service, spec=op.spec
-            )
-    if not len(images):
-        return None
-    report = await execute(
-        images,
-        engine,
-        limiter_size=settings.build_concurrency,
-        sink=settings.sink,
-        cancel_event=settings.cancel_event,
-    )
-    report.raise_for_failures()
-    return report
+    return await run_only(plan, _IMAGE_KINDS, engine, settings, settings.build_concurrency)
+
+
+async def prepare_service(
+    project: Project, engine: Engine, service: str, settings: RunSettings
+) -> None:
+    """The image, networks and volumes one service needs, without creating its containers
+    (what ``run`` needs before its one-off container)."""
+    plan = await plan_converge(project, engine, UpOptions(services=(service,), no_deps=True))
+    await obtain_images(plan, engine, settings)
+    kinds = (OpKind.CREATE_NETWORK, OpKind.CREATE_VOLUME)
+    await run_only(plan, kinds, engine, settings, settings.concurrency)
 
 
 async def converge(

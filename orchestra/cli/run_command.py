@@ -76,25 +76,23 @@ async def _run(
     detach: bool,
     cancel: anyio.Event,
 ) -> int:
+    import anyio
+
     from orchestra import __version__
     from orchestra.plan.container_spec import image_ref
     from orchestra.plan.oneoff import oneoff_spec
     from orchestra.plan.options import UpOptions
-    from orchestra.reconcile import RunSettings, converge
+    from orchestra.reconcile import RunSettings, converge, prepare_service
 
-    options = UpOptions(services=(service,), no_deps=no_deps)
-    # Bring up what the service needs (and obtain its image) without starting the service.
+    # Bring up what the service needs, then its image, networks and volumes (not the service).
     deps = [d for d in project.services[service].depends_on] if not no_deps else []
     settings = RunSettings(cancel_event=cancel)
     if deps:
         outcome = await converge(project, engine, UpOptions(services=tuple(deps)), settings)
         if outcome.report is not None:
             outcome.report.raise_for_failures()
+    await prepare_service(project, engine, service, settings)
     ref = image_ref(project.name, project.services[service])
-    if await engine.image_id(ref) is None:
-        from orchestra.reconcile import obtain_images, plan_converge
-
-        await obtain_images(await plan_converge(project, engine, options), engine, settings)
     spec = oneoff_spec(
         project, service, await engine.image_id(ref), __version__, secrets.token_hex(3), overrides
     )
@@ -107,8 +105,13 @@ async def _run(
         stream = sys.stdout if line.stream == "stdout" else sys.stderr
         print(line.text, file=stream, flush=True)
     state = await engine.inspect_container(container)
+    for _ in range(50):  # the log stream can end a moment before the engine records the exit
+        if state.status.value not in ("running", "restarting", "created"):
+            break
+        await anyio.sleep(0.1)
+        state = await engine.inspect_container(container)
     if rm:
-        await engine.remove_container(container, force=True)
+        await engine.remove_container(container, force=True, volumes=True)
     return state.exit_code
 
 
