@@ -10,7 +10,7 @@ import typer
 
 from orchestra.cli.options import global_options
 from orchestra.cli.runtime import open_engine, run_async
-from orchestra.errors import UsageError
+from orchestra.errors import SpecError, UsageError
 
 if TYPE_CHECKING:
     import anyio
@@ -37,11 +37,12 @@ def service_containers(
 
 
 def _project_name(ctx: typer.Context) -> str:
+    """The project's name; with ``-p`` and no files it may be read from the engine alone."""
     opts = global_options(ctx)
     if opts.project_name and not opts.files:
         try:
             return opts.load_project().name
-        except Exception:
+        except SpecError:  # no compose file here: the labels still know the project
             return opts.project_name
     return opts.load_project().name
 
