@@ -216,22 +216,33 @@ async def test_bind_volume_and_tmpfs_mounts(
     assert await sh(engine, other, "cat /data/file") == "kept\n"
 
 
-async def test_remove_drops_anonymous_volumes_and_keeps_named_ones(
+async def test_remove_drops_anonymous_volumes_only_when_asked_and_never_named_ones(
     engine: DockerEngine, make_spec: SpecFactory, project_name: str, docker_client: Any
 ) -> None:
     named = f"{project_name}_keep"
     await engine.create_volume(VolumeSpec(named, {labels.PROJECT: project_name}))
     mounts = (Mount("volume", "/keep", source=named), Mount("volume", "/anon"))
-    cid = await engine.create_container(make_spec("vols", mounts=mounts))
-    anonymous = [
-        m["Name"] for m in docker_client.containers.get(cid).attrs["Mounts"] if m["Name"] != named
-    ]
-    assert len(anonymous) == 1
 
+    async def container_with_anonymous_volume(name: str) -> tuple[str, str]:
+        cid = await engine.create_container(make_spec(name, mounts=mounts))
+        found = [
+            m["Name"]
+            for m in docker_client.containers.get(cid).attrs["Mounts"]
+            if m["Name"] != named
+        ]
+        assert len(found) == 1
+        return cid, found[0]
+
+    # By default (a recreate, a down without -v) the anonymous volume stays, as in compose.
+    cid, anonymous = await container_with_anonymous_volume("vols")
     await engine.remove_container(cid)
+    assert docker_client.volumes.list(filters={"name": anonymous})
+    docker_client.volumes.get(anonymous).remove()
 
+    cid, anonymous = await container_with_anonymous_volume("vols2")
+    await engine.remove_container(cid, volumes=True)
     assert docker_client.volumes.get(named)
-    assert not docker_client.volumes.list(filters={"name": anonymous[0]})
+    assert not docker_client.volumes.list(filters={"name": anonymous})
 
 
 async def test_dns_by_alias_between_two_containers(
