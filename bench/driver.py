@@ -26,6 +26,7 @@ from typing import Any
 from bench.generate import StackShape, write_stack
 from bench.machine import describe_machine, load_average
 from bench.measure import Measurement, measure
+from bench.ps_large import run_ps_large
 from bench.tools import TOOLS, Step, Tool
 
 __all__ = ["Settings", "main", "run_bench"]
@@ -50,6 +51,7 @@ class Settings:
     workdir: Path = field(default_factory=lambda: Path(tempfile.gettempdir()) / "orchestra-bench")
     results: Path = Path("bench/results/latest.json")
     report: Path = Path("docs/benchmarks.md")
+    ps_sizes: tuple[int, ...] = (500,)  # ps on a large stack brought up once (bench.ps_large)
 
 
 @dataclass
@@ -126,6 +128,7 @@ def run_bench(settings: Settings) -> Results:
         "layers": settings.layers,
         "seed": settings.seed,
         "tools": [t.name for t in settings.tools],
+        "ps_sizes": list(settings.ps_sizes),
         "started": time.strftime("%Y-%m-%d %H:%M:%S %z"),
     }
     results = Results(settings.results, machine, knobs)
@@ -142,6 +145,9 @@ def run_bench(settings: Settings) -> Results:
             shift = rep % len(settings.tools)
             for tool in settings.tools[shift:] + settings.tools[:shift]:
                 _cycle(tool, shape, rep, settings, results)
+    for size in settings.ps_sizes:
+        print(f"[ps-{size}] load {load_average()}")
+        run_ps_large(size, settings.reps, settings.workdir, settings.timeout, results)
     results.machine["load average at end"] = load_average()
     results.settings["finished"] = time.strftime("%Y-%m-%d %H:%M:%S %z")
     results.save()
@@ -156,6 +162,10 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--reps", type=int, default=None)
     parser.add_argument("--tools", help="comma-separated: orchestra,compose,raw")
     parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument(
+        "--ps-sizes",
+        help="comma-separated sizes for `ps` on a stack brought up once (default 500; '' none)",
+    )
     parser.add_argument(
         "--both-cold",
         action=argparse.BooleanOptionalAction,
@@ -181,6 +191,9 @@ def settings_from(args: argparse.Namespace) -> Settings:
     if args.tools:
         tools = tuple(Tool(name) for name in args.tools.split(","))
     extra = {"workdir": args.workdir} if args.workdir else {}
+    ps_sizes = () if quick else Settings.ps_sizes
+    if args.ps_sizes is not None:
+        ps_sizes = tuple(int(x) for x in args.ps_sizes.split(",") if x)
     return Settings(
         sizes=sizes,
         health=health,
@@ -191,6 +204,7 @@ def settings_from(args: argparse.Namespace) -> Settings:
         timeout=args.timeout,
         results=args.results,
         report=args.report,
+        ps_sizes=ps_sizes,
         **extra,
     )
 
