@@ -44,6 +44,8 @@ if TYPE_CHECKING:
     from orchestra.errors import Problem as Problem
     from orchestra.errors import SpecError as SpecError
     from orchestra.errors import UsageError as UsageError
+    from orchestra.events import OpEvent as OpEvent
+    from orchestra.events import Phase as Phase
     from orchestra.lock import ProjectLockedError as ProjectLockedError
     from orchestra.plan.ops import Plan as Plan
     from orchestra.readiness import ReadinessFailed as ReadinessFailed
@@ -63,6 +65,8 @@ _EXPORTS = MappingProxyType(
         "HealthStatus": "orchestra.engine.base",
         "LogLine": "orchestra.engine.base",
         "Plan": "orchestra.plan.ops",
+        "OpEvent": "orchestra.events",
+        "Phase": "orchestra.events",
         "Project": "orchestra.spec.model",
         "ReadinessFailed": "orchestra.readiness",
         "ProjectLockedError": "orchestra.lock",
@@ -99,7 +103,9 @@ __all__ = [
     "LogLine",
     "Mark",
     "NotFoundError",
+    "OpEvent",
     "OrchestraError",
+    "Phase",
     "Plan",
     "Problem",
     "Project",

@@ -37,7 +37,8 @@ class ContainerInfo:
     """One container of a stack: identity, state, health, published ports, cgroup limits.
 
     ``limits`` holds the limits the engine applied (``memory`` in bytes, ``cpu_shares``,
-    ``nano_cpus``, ``pids_limit``, ...); unset ones are left out.
+    ``nano_cpus``, ``pids_limit``, ...); unset ones are left out, and all of them when the
+    record was made without an inspect (``Stack.ps(limits=False)``).
     """
 
     id: str
@@ -54,6 +55,20 @@ class ContainerInfo:
     def running(self) -> bool:
         """Whether the container is running (restarting counts: it will be again)."""
         return self.state in (ContainerStatus.RUNNING, ContainerStatus.RESTARTING)
+
+    @classmethod
+    def listed(cls, container: ObservedContainer) -> ContainerInfo:
+        """The record of a listed container alone (no inspect, so no ``limits``)."""
+        return cls(
+            id=container.id,
+            name=container.name,
+            service=container.service or "",
+            number=container.number,
+            state=container.status,
+            health=container.health,
+            exit_code=container.exit_code,
+            ports=parse_published(container.ports),
+        )
 
     @classmethod
     def of(cls, container: ObservedContainer, state: ContainerState) -> ContainerInfo:

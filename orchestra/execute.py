@@ -3,21 +3,29 @@
 Every op runs in its own task of one anyio task group and first waits for its dependencies. A
 failed op makes its transitive dependents SKIPPED (with the upstream reason) while independent
 branches go on; nothing raises for an op failure: the ``Report`` lists every outcome and the
-caller raises ``ExecutionFailed`` from it (``Report.raise_for_failures``). An op marked
+caller raises ``ExecutionFailed`` from it (``Report.raise_for_failures``), or
+``EngineUnavailableError`` when the engine stopped answering: that is not one op's failure, so
+the run stops there as on a cancel (calls in flight finish) and the report says so. An op marked
 ``rollback`` is the inverse: it acts only when a dependency failed or was skipped (it undoes a
 start-first update, and the report lists it with the failures) and is quietly done otherwise.
 
-Concurrency: a ``CapacityLimiter`` caps engine calls only. Readiness waits hold no slot (a wait
-holding one could starve the very ops it waits for); their inspects are short engine calls that
-the engine adapter bounds itself. All waits share one engine event subscription.
+Concurrency: a ``PriorityGate`` (``throttle``) caps engine calls only, admitting starts before
+stops and removes before creates, so a dependent starts as soon as its dependency is ready
+instead of queueing behind creates needed later. Readiness waits hold no slot (a wait holding
+one could starve the very ops it waits for); their inspects are short engine calls that the
+engine adapter bounds itself. All waits share one engine event subscription. When the plan
+waits for healthchecks, ``HealthLag`` narrows the gate while first health results come later
+than the checks' interval + timeout (the engine is too busy to run the probes) and widens it
+again as they come on time; while several are overdue, a wait does not fail on an
+``unhealthy`` that only timed-out checks produced (``readiness.judge``).
 
 Cancellation (``cancel_event`` set, e.g. by a Ctrl-C handler): nothing new starts, waits stop,
 and mutating calls already running are shielded and finish, so the next observe sees their
 result; ops that never finished are reported CANCELLED. Cancelling a scope around ``execute``
 behaves the same but propagates the cancellation instead of returning a report.
 
-Imports ``plan.ops``, ``readiness``, ``events``, ``engine.base``, ``errors`` and ``anyio``; never
-``docker`` or ``rich``.
+Imports ``plan.ops``, ``readiness``, ``throttle``, ``events``, ``engine.base``, ``errors`` and
+``anyio``; never ``docker`` or ``rich``.
 """
 
 from __future__ import annotations
@@ -38,10 +46,11 @@ from orchestra.engine.base import (
     ProgressCallback,
     VolumeSpec,
 )
-from orchestra.errors import ExecutionFailed, OrchestraError
+from orchestra.errors import EngineUnavailableError, ExecutionFailed, OrchestraError
 from orchestra.events import EventSink, OpEvent, Phase
 from orchestra.plan.ops import Op, OpKind, Plan
 from orchestra.readiness import ContainerWatch, wait_ready
+from orchestra.throttle import HealthLag, PriorityGate, health_grace, priority
 
 __all__ = ["OpResult", "Outcome", "Report", "execute"]
 
@@ -81,6 +90,7 @@ class Report:
     results: tuple[OpResult, ...]
     ids: Mapping[str, str] = field(default_factory=dict)
     cancelled: bool = False
+    engine_lost: str | None = None  # why the engine stopped answering, which ended the run
 
     def _having(self, outcome: Outcome) -> tuple[OpResult, ...]:
         return tuple(r for r in self.results if r.outcome is outcome)
@@ -116,7 +126,10 @@ class Report:
         return [r.line() for r in self.failed] + [r.message for r in self.rolled_back]
 
     def raise_for_failures(self) -> None:
-        """Raise ExecutionFailed listing the failed ops, if any failed."""
+        """Raise EngineUnavailableError if the engine was lost, else ExecutionFailed listing the
+        failed ops, if any failed."""
+        if self.engine_lost is not None:
+            raise EngineUnavailableError(self.engine_lost)
         if self.failed:
             raise ExecutionFailed(self.failure_lines())
 
@@ -128,14 +141,17 @@ class _Run:
         self,
         plan: Plan,
         engine: Engine,
-        limiter: anyio.CapacityLimiter,
+        limit: int,
         sink: EventSink | None,
         wait_timeout: float,
         poll_interval: float,
     ) -> None:
         self.plan = plan
         self.engine = engine
-        self.limiter = limiter
+        self.gate = PriorityGate(limit)
+        # A floor of 2: one call at a time would halve the engine's throughput for little gain.
+        self.lag = HealthLag(limit, floor=min(2, limit))
+        self.grace = health_grace(plan)
         self.sink = sink
         self.wait_timeout = wait_timeout
         self.poll_interval = poll_interval
@@ -143,6 +159,8 @@ class _Run:
         self.ids: dict[str, str] = {}
         self.results: dict[int, OpResult] = {}
         self.finished = {op.id: anyio.Event() for op in plan.ops}
+        self.engine_lost: EngineUnavailableError | None = None
+        self.lost = anyio.Event()
 
     async def run_op(self, op: Op) -> None:
         for dep in op.deps:
@@ -179,7 +197,7 @@ class _Run:
         await self._mutate(op, note)
 
     async def _mutate(self, op: Op, done_message: str = "") -> None:
-        async with self.limiter:
+        async with self.gate.slot(priority(op)):
             started = anyio.current_time()
             self._emit(op, Phase.STARTED, started)
             # A call that reached the engine finishes even on cancel, so the next observe
@@ -187,10 +205,25 @@ class _Run:
             with anyio.CancelScope(shield=True):
                 try:
                     await self._call(op, started)
+                except EngineUnavailableError as exc:
+                    self._lose(op, exc, started)
                 except OrchestraError as exc:
                     self._record(op, Outcome.FAILED, str(exc), started)
                 else:
+                    if op.kind is OpKind.START_CONTAINER and op.target in self.grace:
+                        self.lag.started(op.target, anyio.current_time(), self.grace[op.target])
                     self._record(op, Outcome.DONE, done_message, started)
+
+    def _saturated(self) -> bool:
+        """Whether several containers' first health results came late lately: then checks that
+        merely timed out do not fail a wait."""
+        return self.lag.saturated(anyio.current_time())
+
+    async def adapt(self, period: float = 0.2) -> None:
+        """Resize the gate to the health lag's window until cancelled."""
+        while True:
+            self.gate.resize(self.lag.update(anyio.current_time()))
+            await anyio.sleep(period)
 
     async def _wait(self, op: Op) -> None:
         started = anyio.current_time()
@@ -205,11 +238,23 @@ class _Run:
                 timeout=self.wait_timeout,
                 watch=self.watch,
                 poll_interval=self.poll_interval,
+                saturated=self._saturated,
             )
+        except EngineUnavailableError as exc:
+            self._lose(op, exc, started)
         except OrchestraError as exc:
+            self.lag.forget(op.target)
             self._record(op, Outcome.FAILED, str(exc), started)
         else:
+            self.lag.ready(op.target, anyio.current_time())
             self._record(op, Outcome.DONE, "", started)
+
+    def _lose(self, op: Op, exc: EngineUnavailableError, started: float) -> None:
+        """The engine stopped answering: every op after this one would fail the same way."""
+        self._record(op, Outcome.FAILED, str(exc), started)
+        if self.engine_lost is None:
+            self.engine_lost = exc
+        self.lost.set()
 
     async def _call(self, op: Op, started: float) -> None:
         """The op's one engine call; created ids are remembered under the op's target."""
@@ -276,7 +321,8 @@ class _Run:
             self.results.get(op.id) or OpResult(op, Outcome.CANCELLED, "interrupted")
             for op in self.plan.ops
         )
-        return Report(results, dict(self.ids), cancelled)
+        lost = None if self.engine_lost is None else str(self.engine_lost)
+        return Report(results, dict(self.ids), cancelled, lost)
 
 
 _PHASE_OF: Mapping[Outcome, Phase] = MappingProxyType(
@@ -312,10 +358,13 @@ async def execute(
     """
     if limiter_size < 1:
         raise ValueError("limiter_size must be at least 1")
-    run = _Run(plan, engine, anyio.CapacityLimiter(limiter_size), sink, wait_timeout, poll_interval)
+    run = _Run(plan, engine, limiter_size, sink, wait_timeout, poll_interval)
     async with anyio.create_task_group() as outer:
         if cancel_event is not None:
             outer.start_soon(_cancel_when_set, cancel_event, outer.cancel_scope)
+        outer.start_soon(_cancel_when_set, run.lost, outer.cancel_scope)
+        if run.grace:
+            outer.start_soon(run.adapt)
         if any(op.kind is OpKind.WAIT_READY for op in plan.ops):
             run.watch = ContainerWatch(engine, plan.project or None)
             await outer.start(run.watch.run)

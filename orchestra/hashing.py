@@ -2,7 +2,10 @@
 
 Fields that must not recreate a container when they change are left out: ``build``,
 ``pull_policy``, ``scale``, ``deploy.replicas``, ``depends_on``, ``profiles`` and ``heal``.
-Nothing that depends on orchestra's own version goes in. Imports ``orchestra.spec.model`` only.
+Nothing that depends on orchestra's own version goes in. Secret and config values never go in
+clear: a field whose metadata says ``orchestra_hidden`` (the value a ``ResolvedReference`` holds)
+is left out, and the reference's ``digest`` of the value stands for it, so a changed value still
+changes the hash. Imports ``orchestra.spec.model`` only.
 """
 
 from __future__ import annotations
@@ -18,19 +21,21 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from orchestra.spec.model import Service
 
-__all__ = ["EXCLUDED_FIELDS", "canonical", "config_hash", "hash_input"]
+__all__ = ["EXCLUDED_FIELDS", "HIDDEN_KEY", "canonical", "config_hash", "hash_input"]
 
+HIDDEN_KEY = "orchestra_hidden"  # field metadata of values that must never be hashed in clear
 # ``heal`` is how watch treats the container, not what the container is.
 EXCLUDED_FIELDS = frozenset({"build", "pull_policy", "scale", "depends_on", "profiles", "heal"})
 
 
 def canonical(value: Any) -> Any:
-    """A JSON-ready copy of ``value``: dataclasses become dicts, None-valued fields dropped."""
+    """A JSON-ready copy of ``value``: dataclasses become dicts, None-valued and hidden fields
+    dropped."""
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
         return {
             f.name: canonical(getattr(value, f.name))
             for f in dataclasses.fields(value)
-            if getattr(value, f.name) is not None
+            if getattr(value, f.name) is not None and not f.metadata.get(HIDDEN_KEY)
         }
     if isinstance(value, Mapping):
         return {str(k): canonical(v) for k, v in value.items()}

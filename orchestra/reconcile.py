@@ -1,28 +1,32 @@
 """One convergence pass: observe → plan → execute. ``up``, ``down`` and (later) ``watch`` all
 go through here; there is no second path.
 
-Imports the planner, the executor and the engine protocol; never ``docker`` or the CLI.
+Imports the planner, the executor and the engine protocol; never ``docker`` or the CLI. The
+executor (and ``plan.down``) are imported only when a pass needs them: a no-op ``up`` runs no
+plan, and every command pays for what it imports at start-up.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING
 
 import anyio
 
 from orchestra import __version__
 from orchestra.engine.base import Engine, Observed
-from orchestra.events import EventSink
-from orchestra.execute import Report, execute
 from orchestra.graph import ServiceGraph
-from orchestra.plan.down import plan_down
 from orchestra.plan.fingerprint import Fingerprint, fingerprint
 from orchestra.plan.ops import OpKind, Plan
 from orchestra.plan.options import DownOptions, UpOptions
 from orchestra.plan.saved import SavedPlan, check_fresh
 from orchestra.plan.up import plan_up
 from orchestra.spec.model import Project
+
+if TYPE_CHECKING:
+    from orchestra.events import EventSink
+    from orchestra.execute import Report
 
 __all__ = [
     "Outcome",
@@ -88,6 +92,8 @@ def _selected(project: Project, options: UpOptions) -> list[str]:
 async def _run(plan: Plan, engine: Engine, settings: RunSettings) -> Outcome:
     if settings.dry_run or plan.is_empty:
         return Outcome(plan, None)
+    from orchestra.execute import execute
+
     report = await execute(
         plan,
         engine,
@@ -126,6 +132,10 @@ async def apply_saved(saved: SavedPlan, engine: Engine, settings: RunSettings) -
     """
     now = await current_fingerprint(engine, saved.plan.project, set(saved.fingerprint.images))
     check_fresh(saved, now)
+    if not settings.dry_run:
+        from orchestra.preflight import check_before_acting
+
+        await check_before_acting(saved.plan, engine, None)
     return await _run(saved.plan, engine, settings)
 
 
@@ -142,6 +152,8 @@ async def run_only(
             part.add(op.kind, op.target, op.cause, image=op.image, service=op.service, spec=op.spec)
     if not len(part):
         return None
+    from orchestra.execute import execute
+
     report = await execute(
         part, engine, limiter_size=limit, sink=settings.sink, cancel_event=settings.cancel_event
     )
@@ -177,6 +189,10 @@ async def converge(
     images as they now are, so the new image ids land in the labels.
     """
     plan = await plan_converge(project, engine, options)
+    if not settings.dry_run:
+        from orchestra.preflight import check_before_acting
+
+        await check_before_acting(plan, engine, project)  # refuse before the first mutation
     if not settings.dry_run and await obtain_images(plan, engine, settings) is not None:
         # Now present: plan as if pulls and builds were only for missing images.
         plan = await plan_converge(project, engine, replace(options, build=False, pull="missing"))
@@ -191,6 +207,15 @@ async def tear_down(
     settings: RunSettings,
 ) -> Outcome:
     """Remove the project's containers and networks (and volumes when asked), by label."""
+    from orchestra.plan.down import plan_down
+    from orchestra.preflight import spare_networks
+
     observed = await engine.observe(project_name)
     plan = plan_down(project_name, observed, project, options)
-    return await _run(plan, engine, settings)
+    plan = await spare_networks(plan, observed, engine)  # leave networks others still use
+    outcome = await _run(plan, engine, settings)
+    if outcome.report is None:
+        return outcome
+    from orchestra.stuck_networks import excuse_stuck_networks
+
+    return replace(outcome, report=excuse_stuck_networks(plan, outcome.report))

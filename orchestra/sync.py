@@ -16,15 +16,19 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from types import TracebackType
-from typing import Self, TypeVar
+from typing import TYPE_CHECKING, Self, TypeVar
 
 import anyio
 
 from orchestra.api import FileArg, Files, Stack
+from orchestra.api_containers import service_list
 from orchestra.api_types import ContainerInfo
 from orchestra.engine.base import ExecResult, LogLine
 from orchestra.plan.ops import Plan
 from orchestra.spec.model import Project
+
+if TYPE_CHECKING:
+    from orchestra.events import EventSink
 
 __all__ = ["SyncStack"]
 
@@ -103,7 +107,13 @@ class SyncStack:
         build: bool = False,
         pull: str | None = None,
         force_recreate: bool = False,
+        no_recreate: bool = False,
+        no_deps: bool = False,
+        scale: Mapping[str, int] | None = None,
         remove_orphans: bool = False,
+        dry_run: bool = False,
+        no_wait: bool = False,
+        progress: EventSink | None = None,
     ) -> Plan:
         """``Stack.up``: converge, wait for readiness, return the plan run; ExecutionFailed."""
         chosen = list(services) if services is not None else None
@@ -115,33 +125,64 @@ class SyncStack:
                 build=build,
                 pull=pull,
                 force_recreate=force_recreate,
+                no_recreate=no_recreate,
+                no_deps=no_deps,
+                scale=scale,
                 remove_orphans=remove_orphans,
+                dry_run=dry_run,
+                no_wait=no_wait,
+                progress=progress,
             )
         )
 
     def down(
-        self, volumes: bool = False, *, remove_orphans: bool = False, timeout: float | None = None
+        self,
+        volumes: bool = False,
+        *,
+        remove_orphans: bool = False,
+        timeout: float | None = None,
+        no_wait: bool = False,
+        progress: EventSink | None = None,
     ) -> Plan:
         """``Stack.down``: remove containers and networks (named volumes with ``volumes``)."""
-        return self._call(lambda s: s.down(volumes, remove_orphans=remove_orphans, timeout=timeout))
+        return self._call(
+            lambda s: s.down(
+                volumes,
+                remove_orphans=remove_orphans,
+                timeout=timeout,
+                no_wait=no_wait,
+                progress=progress,
+            )
+        )
 
     def plan(self, services: Iterable[str] | None = None) -> Plan:
         """``Stack.plan``: what ``up`` would do now."""
         chosen = list(services) if services is not None else None
         return self._call(lambda s: s.plan(chosen))
 
-    def ps(self, services: Iterable[str] | None = None) -> list[ContainerInfo]:
+    def ps(
+        self,
+        services: str | Iterable[str] | None = None,
+        *,
+        include_stopped: bool = True,
+        limits: bool = True,
+    ) -> list[ContainerInfo]:
         """``Stack.ps``: every container of the stack with state, health, ports and limits."""
-        chosen = list(services) if services is not None else None
-        return self._call(lambda s: s.ps(chosen))
+        chosen = service_list(services)
+        return self._call(lambda s: s.ps(chosen, include_stopped=include_stopped, limits=limits))
 
     def logs(
-        self, service: str | None = None, *, tail: int | None = None, index: int | None = None
+        self,
+        services: str | Iterable[str] | None = None,
+        *,
+        tail: int | None = None,
+        index: int | None = None,
     ) -> list[LogLine]:
         """``Stack.logs`` without ``follow``: the output so far, as a list of lines."""
+        chosen = service_list(services)
 
         async def collect(stack: Stack) -> list[LogLine]:
-            return [line async for line in stack.logs(service, tail=tail, index=index)]
+            return [line async for line in stack.logs(chosen, tail=tail, index=index)]
 
         return self._call(collect)
 

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from orchestra.cli.options import global_options
-from orchestra.cli.runtime import open_engine, run_async
+from orchestra.cli.runtime import run_async
 from orchestra.errors import UsageError
 
 if TYPE_CHECKING:
@@ -51,7 +51,9 @@ def build(
         return
 
     async def work(cancel: anyio.Event) -> Report | None:
-        engine = await open_engine()
+        from orchestra.api import open_docker_engine
+
+        engine = await open_docker_engine()
         try:
             with progress_sink("auto") as sink:
                 settings = RunSettings(sink=sink, cancel_event=cancel, build_concurrency=parallel)

@@ -4,47 +4,24 @@ from __future__ import annotations
 
 import json
 import sys
+from contextlib import aclosing
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from orchestra.cli.options import global_options
-from orchestra.cli.runtime import open_engine, run_async
-from orchestra.errors import SpecError, UsageError
+from orchestra.cli.options import open_stack
+from orchestra.cli.runtime import cancel_when_set, run_async
 
 if TYPE_CHECKING:
     import anyio
 
-    from orchestra.engine.base import Engine, ObservedContainer
+    from orchestra.api import Stack
+    from orchestra.api_types import ContainerInfo
+    from orchestra.engine.base import ExecResult
 
-__all__ = ["register", "service_containers"]
+__all__ = ["register"]
 
 _COLOURS = ("cyan", "yellow", "green", "magenta", "blue", "red")
-
-
-def service_containers(
-    containers: tuple[ObservedContainer, ...], services: list[str] | None
-) -> list[ObservedContainer]:
-    """The project's non-one-off containers of ``services`` (all when empty), by name."""
-    wanted = set(services or ())
-    found = [
-        c
-        for c in containers
-        if c.labels.get("com.docker.compose.oneoff", "False") != "True"
-        and (not wanted or c.service in wanted)
-    ]
-    return sorted(found, key=lambda c: (c.service or "", c.number, c.name))
-
-
-def _project_name(ctx: typer.Context) -> str:
-    """The project's name; with ``-p`` and no files it may be read from the engine alone."""
-    opts = global_options(ctx)
-    if opts.project_name and not opts.files:
-        try:
-            return opts.load_project().name
-        except SpecError:  # no compose file here: the labels still know the project
-            return opts.project_name
-    return opts.load_project().name
 
 
 def ps(
@@ -54,26 +31,37 @@ def ps(
     all_: Annotated[bool, typer.Option("-a", "--all", help="Show stopped containers too.")] = False,
 ) -> None:
     """List the project's containers: state, health, ports and effective limits."""
-    from orchestra.cli.ps_view import ps_rows, render_table
+    from orchestra.cli.ps_view import ps_row, render_table
 
-    name = _project_name(ctx)
+    stack = open_stack(ctx, by_name=True)
 
-    async def work(cancel: anyio.Event) -> list[dict[str, Any]]:
-        engine = await open_engine()
+    shown = _shown(stack, services)
+
+    async def work(cancel: anyio.Event) -> list[ContainerInfo]:
         try:
-            observed = await engine.observe(name)
-            chosen = service_containers(observed.containers, services)
-            if not all_:
-                chosen = [c for c in chosen if c.status.value in ("running", "restarting")]
-            return await ps_rows(engine, chosen)
+            if shown == []:
+                return []
+            # The table shows no limits: it needs the list call only, not an inspect each.
+            return await stack.ps(shown, include_stopped=all_, limits=fmt == "json")
         finally:
-            await engine.close()
+            await stack.close()
 
-    rows = run_async(work)
+    rows = [ps_row(info) for info in run_async(work)]
     if fmt == "json":
         print(json.dumps(rows, indent=2))
     else:
         print(render_table(rows))
+
+
+def _shown(stack: Stack, services: list[str] | None) -> list[str] | None:
+    """The services to show: as ``docker compose``, unknown ones show nothing (no error)."""
+    from orchestra.errors import UsageError
+
+    try:
+        known = stack.project.services
+    except UsageError:  # opened by name: the labels decide
+        return services
+    return None if not services else [s for s in services if s in known]
 
 
 def logs(
@@ -85,31 +73,37 @@ def logs(
     no_color: Annotated[bool, typer.Option("--no-color")] = False,
 ) -> None:
     """Show the output of the project's containers, each line prefixed by its container."""
-    name = _project_name(ctx)
+    stack = open_stack(ctx, by_name=True)
     colour = sys.stdout.isatty() and not no_color
 
-    async def work(cancel: anyio.Event) -> None:
-        import anyio
+    shown = _shown(stack, services)
 
-        engine = await open_engine()
+    async def work(cancel: anyio.Event) -> None:
         try:
-            observed = await engine.observe(name)
-            chosen = service_containers(observed.containers, services)
-            width = max((len(_short(c.name, name)) for c in chosen), default=0)
-            async with anyio.create_task_group() as group:
-                for index, container in enumerate(chosen):
-                    prefix = "" if no_prefix else _short(container.name, name).ljust(width) + " | "
-                    if colour and prefix:
-                        tint = _COLOURS[index % len(_COLOURS)]
-                        prefix = typer.style(prefix, fg=tint)
-                    group.start_soon(_print_logs, engine, container.id, prefix, follow, tail)
-                if follow:
-                    await cancel.wait()  # until Ctrl-C
-                    group.cancel_scope.cancel()
+            if shown == []:
+                return
+            # The prefixes are as wide as the longest container name: list them first.
+            chosen = await stack.ps(shown, limits=False)
+            prefixes = _prefixes([c.name for c in chosen], stack.name, no_prefix, colour)
+            await _print_logs(stack, shown, prefixes, follow, tail, cancel)
         finally:
-            await engine.close()
+            await stack.close()
 
     run_async(work)
+
+
+def _prefixes(names: list[str], project: str, bare: bool, colour: bool) -> dict[str, str]:
+    """Container name → the prefix of its lines: the name without the project, padded."""
+    if bare:
+        return {name: "" for name in names}
+    width = max((len(_short(n, project)) for n in names), default=0)
+    prefixes = {}
+    for index, name in enumerate(names):
+        prefix = _short(name, project).ljust(width) + " | "
+        if colour:
+            prefix = typer.style(prefix, fg=_COLOURS[index % len(_COLOURS)])
+        prefixes[name] = prefix
+    return prefixes
 
 
 def _short(container: str, project: str) -> str:
@@ -117,10 +111,23 @@ def _short(container: str, project: str) -> str:
 
 
 async def _print_logs(
-    engine: Engine, container_id: str, prefix: str, follow: bool, tail: int | None
+    stack: Stack,
+    services: list[str] | None,
+    prefixes: dict[str, str],
+    follow: bool,
+    tail: int | None,
+    cancel: anyio.Event,
 ) -> None:
-    async for line in engine.logs(container_id, follow=follow, tail=tail):
-        print(f"{prefix}{line.text}", flush=True)
+    """Print the lines as they come; following, until Ctrl-C (even after every stream ended)."""
+    import anyio
+
+    async with anyio.create_task_group() as group:
+        group.start_soon(cancel_when_set, cancel, group.cancel_scope)
+        async with aclosing(stack.logs(services, follow=follow, tail=tail)) as lines:
+            async for line in lines:
+                print(f"{prefixes.get(line.container, '')}{line.text}", flush=True)
+        if not follow:
+            group.cancel_scope.cancel()
 
 
 def exec_(
@@ -133,27 +140,22 @@ def exec_(
     env: Annotated[list[str] | None, typer.Option("-e", "--env", metavar="KEY=VAL")] = None,
 ) -> None:
     """Run a command in a running container of SERVICE; exit with its exit code."""
-    name = _project_name(ctx)
+    stack = open_stack(ctx, by_name=True)
     environment = dict(item.partition("=")[::2] for item in env or [])
 
-    async def work(cancel: anyio.Event) -> int:
-        engine = await open_engine()
+    async def work(cancel: anyio.Event) -> ExecResult:
         try:
-            observed = await engine.observe(name)
-            found = [c for c in service_containers(observed.containers, [service])]
-            target = next((c for c in found if c.number == index), None)
-            if target is None or target.status.value != "running":
-                raise UsageError(f"service '{service}' has no running container number {index}")
-            result = await engine.exec(target.id, tuple(command), user, workdir, environment)
+            return await stack.exec(
+                service, command, index=index, user=user, workdir=workdir, env=environment
+            )
         finally:
-            await engine.close()
-        sys.stdout.write(result.stdout)
-        sys.stderr.write(result.stderr)
-        return result.exit_code
+            await stack.close()
 
-    code = run_async(work)
-    if code:
-        raise typer.Exit(code)
+    result = run_async(work)
+    sys.stdout.write(result.stdout)
+    sys.stderr.write(result.stderr)
+    if result.exit_code:
+        raise typer.Exit(result.exit_code)
 
 
 def ls(
@@ -162,7 +164,9 @@ def ls(
     """List the projects on this engine."""
 
     async def work(cancel: anyio.Event) -> list[dict[str, Any]]:
-        engine = await open_engine()
+        from orchestra.api import open_docker_engine
+
+        engine = await open_docker_engine()
         try:
             projects = await engine.list_projects()
         finally:

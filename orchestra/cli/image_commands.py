@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from orchestra.cli.options import global_options
-from orchestra.cli.runtime import open_engine, run_async
+from orchestra.cli.runtime import run_async
 from orchestra.cli.stack_commands import Progress
 from orchestra.errors import ExecutionFailed, OrchestraError
 
@@ -158,7 +158,9 @@ def pull(
     names = _selected(project, services, include_deps)
 
     async def work(cancel: anyio.Event) -> tuple[PullChoice, Report | None]:
-        engine = await open_engine()
+        from orchestra.api import open_docker_engine
+
+        engine = await open_docker_engine()
         try:
             choice = choose_pulls(
                 project, names, await _present(engine, project, names), ignore_buildable
@@ -238,7 +240,9 @@ def push(
     async def work(cancel: anyio.Event) -> dict[str, str]:
         import anyio
 
-        engine = await open_engine()
+        from orchestra.api import open_docker_engine
+
+        engine = await open_docker_engine()
         try:
             pusher = _Pusher(engine, quiet)
             limiter = anyio.CapacityLimiter(_PUSHES_AT_ONCE)

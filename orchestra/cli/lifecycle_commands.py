@@ -7,9 +7,8 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from orchestra.cli.container_commands import service_containers
 from orchestra.cli.options import global_options
-from orchestra.cli.runtime import open_engine, run_async
+from orchestra.cli.runtime import run_async
 
 if TYPE_CHECKING:
     import anyio
@@ -34,6 +33,7 @@ def _act(
     timeout: float | None,
     no_wait: bool,
 ) -> None:
+    from orchestra import api_containers
     from orchestra.execute import execute
     from orchestra.graph import ServiceGraph
     from orchestra.lock import command_lock
@@ -44,12 +44,13 @@ def _act(
     graph = ServiceGraph.of(project)
 
     async def work(cancel: anyio.Event) -> Report | None:
-        engine = await open_engine()
+        from orchestra.api import open_docker_engine
+
+        engine = await open_docker_engine()
         command = f"orchestra {kind.verb.lower()}"
         try:
             async with command_lock(project.name, command, wait=not no_wait):
-                observed = await engine.observe(project.name)
-                chosen = service_containers(observed.containers, services)
+                chosen = await api_containers.containers(engine, project.name, services)
                 plan = plan_lifecycle(project.name, kind, chosen, graph, timeout)
                 if plan.is_empty:
                     return None

@@ -1,20 +1,24 @@
-"""Options shared by every command (``-f``, ``-p``, ...) and loading the project from them.
+"""Options shared by every command (``-f``, ``-p``, ...), and the project or ``Stack`` they name.
 
-Heavy modules are imported inside functions so that ``orchestra --help`` stays fast.
+Heavy modules (the public API's engine half, the planner) are imported inside functions so that
+``orchestra --help`` stays fast; loading goes through ``orchestra.api_load``, which is light.
 """
 
 from __future__ import annotations
 
+import sys
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 import typer
 
+from orchestra.errors import SpecError
+
 if TYPE_CHECKING:
-    from orchestra.spec.files import LoadOptions
+    from orchestra.api import Stack
     from orchestra.spec.model import Project
 
-__all__ = ["GlobalOptions", "global_options"]
+__all__ = ["GlobalOptions", "global_options", "open_stack", "print_warnings"]
 
 
 @dataclass
@@ -28,22 +32,17 @@ class GlobalOptions:
     profiles: list[str] = field(default_factory=list)
     debug: bool = False
 
-    def load_options(self) -> LoadOptions:
-        from orchestra.spec.files import LoadOptions
-
-        return LoadOptions(
-            files=tuple(self.files),
-            project_name=self.project_name,
-            project_directory=self.project_directory,
-            env_files=tuple(self.env_files),
-            profiles=tuple(self.profiles),
-        )
-
     def load_project(self) -> Project:
         """Read, merge, interpolate and validate the Compose files; raises SpecError."""
-        from orchestra.spec.load import load_project
+        from orchestra.api_load import load_project
 
-        return load_project(self.load_options())
+        return load_project(
+            self.files,
+            project_name=self.project_name,
+            profiles=self.profiles,
+            env_files=self.env_files,
+            project_directory=self.project_directory,
+        )
 
 
 def global_options(ctx: typer.Context) -> GlobalOptions:
@@ -54,3 +53,30 @@ def global_options(ctx: typer.Context) -> GlobalOptions:
         obj = GlobalOptions()
         root.obj = obj
     return obj
+
+
+def open_stack(ctx: typer.Context, *, by_name: bool = False) -> Stack:
+    """The ``Stack`` the global options name, taking the lock as ``orchestra <command>``.
+
+    With ``by_name``, ``-p NAME`` alone (no ``-f``) also works where no Compose file can be
+    loaded: the engine's labels still know the project. Raises SpecError otherwise.
+    """
+    from orchestra.api import Stack
+    from orchestra.lock import report_waiting
+
+    opts = global_options(ctx)
+    try:
+        project = opts.load_project()
+    except SpecError:
+        if not (by_name and opts.project_name and not opts.files):
+            raise
+        return Stack.by_name(
+            opts.project_name, client="orchestra", on_lock_wait=report_waiting(opts.project_name)
+        )
+    return Stack(project, client="orchestra", on_lock_wait=report_waiting(project.name))
+
+
+def print_warnings(warnings: list[str]) -> None:
+    """A plan's warnings on stderr, one line each."""
+    for warning in warnings:
+        print(f"warning: {warning}", file=sys.stderr)

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from orchestra.cli.options import global_options
-from orchestra.cli.runtime import open_engine, run_async
+from orchestra.cli.runtime import run_async
 from orchestra.errors import Interrupted, OrchestraError, UsageError
 
 if TYPE_CHECKING:
@@ -35,6 +35,10 @@ def plan(
         str | None,
         typer.Option("-o", "--out", metavar="FILE", help="Save the plan for `up --plan FILE`."),
     ] = None,
+    show_secrets: Annotated[
+        bool,
+        typer.Option("--show-secrets", help="Show secret-looking environment values in clear."),
+    ] = False,
 ) -> None:
     """Show what up would change, each operation with its cause and, for a recreate, the
     fields that changed (observed → desired).
@@ -55,10 +59,13 @@ def plan(
             raise
         print(f"error: {exc}", file=sys.stderr)
         raise typer.Exit(1) from exc
+    from orchestra.plan.mask_plan import masked_plan
+
+    shown = saved.plan if show_secrets else masked_plan(saved.plan)
     if fmt == "json":
-        print(saved.plan.to_json())
+        print(shown.to_json())
     else:
-        print(saved.plan.render() or "nothing to do")
+        print(shown.render() or "nothing to do")
     if not saved.plan.is_empty:
         raise typer.Exit(2)
 
@@ -72,7 +79,9 @@ def _make_plan(ctx: typer.Context, services: tuple[str, ...], out: str | None) -
     options = UpOptions(services=services)
 
     async def work(cancel: anyio.Event) -> SavedPlan:
-        engine = await open_engine()
+        from orchestra.api import open_docker_engine
+
+        engine = await open_docker_engine()
         try:
             return await plan_for_saving(project, engine, options)
         finally:
@@ -116,7 +125,9 @@ def apply_plan_file(
         raise UsageError(f"{path} is a plan for project {project}, not {named}")
 
     async def work(cancel: anyio.Event) -> Outcome:
-        engine = await open_engine()
+        from orchestra.api import open_docker_engine
+
+        engine = await open_docker_engine()
         try:
             async with command_lock(project, "orchestra up --plan", wait=not no_wait):
                 with progress_sink(progress) as sink:

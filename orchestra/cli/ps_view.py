@@ -1,46 +1,33 @@
-"""``ps`` rows: one inspect per shown container for its ports and effective cgroup limits."""
+"""``ps`` output: the rows of ``--format json`` and the table, from ``Stack.ps`` records."""
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from orchestra.engine.base import ContainerState, Engine, ObservedContainer
+    from orchestra.api_types import ContainerInfo, PublishedPort
 
-__all__ = ["ps_rows", "render_table"]
+__all__ = ["ps_row", "render_table"]
 
 
-async def ps_rows(engine: Engine, containers: list[ObservedContainer]) -> list[dict[str, Any]]:
-    """Rows for ``ps``: name, service, state, health, ports and the limits the engine applied.
+def _port_text(port: PublishedPort) -> str:
+    # The engine's own shape ("0.0.0.0:8080->80/tcp", ":::8080->80/tcp"), not PublishedPort's
+    # bracketed one: scripts read this output.
+    return f"{port.host_ip}:{port.host_port}->{port.container_port}/{port.protocol}"
 
-    The inspects run concurrently: they wait on the engine, not on us.
-    """
-    import anyio
 
-    states: dict[str, ContainerState] = {}
-
-    async def inspect(container_id: str) -> None:
-        states[container_id] = await engine.inspect_container(container_id)
-
-    async with anyio.create_task_group() as group:
-        for container in containers:
-            group.start_soon(inspect, container.id)
-    rows = []
-    for container in containers:
-        state = states[container.id]
-        rows.append(
-            {
-                "name": container.name,
-                "service": container.service,
-                "number": container.number,
-                "state": state.status.value,
-                "health": state.health.value if state.health else None,
-                "exit_code": state.exit_code,
-                "ports": list(state.ports),
-                "limits": dict(state.limits),
-            }
-        )
-    return rows
+def ps_row(info: ContainerInfo) -> dict[str, Any]:
+    """One row of ``ps --format json``: name, service, state, health, ports and limits."""
+    return {
+        "name": info.name,
+        "service": info.service or None,
+        "number": info.number,
+        "state": info.state.value,
+        "health": info.health.value if info.health else None,
+        "exit_code": info.exit_code,
+        "ports": [_port_text(p) for p in info.ports],
+        "limits": dict(info.limits),
+    }
 
 
 def render_table(rows: list[dict[str, Any]]) -> str:

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from orchestra.cli.options import global_options
-from orchestra.cli.runtime import open_engine, run_async
+from orchestra.cli.runtime import run_async
 
 if TYPE_CHECKING:
     import anyio
@@ -55,7 +55,9 @@ def run(
     )
 
     async def work(cancel: anyio.Event) -> int:
-        engine = await open_engine()
+        from orchestra.api import open_docker_engine
+
+        engine = await open_docker_engine()
         try:
             return await _run(engine, project, service, overrides, no_deps, rm, detach, cancel)
         finally:

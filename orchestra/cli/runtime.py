@@ -1,4 +1,4 @@
-"""Running async work from the CLI: the event loop, Ctrl-C as a graceful cancel, the engine.
+"""Running async work from the CLI: the event loop, and Ctrl-C as a graceful cancel.
 
 The first Ctrl-C sets the cancel event (the executor stops starting new operations and lets
 running engine calls finish); a second one interrupts at once.
@@ -8,27 +8,21 @@ from __future__ import annotations
 
 import signal
 from collections.abc import Awaitable, Callable
-from typing import TYPE_CHECKING, TypeVar
+from typing import TypeVar
 
 import anyio
 
 from orchestra.errors import Interrupted
 
-if TYPE_CHECKING:
-    from orchestra.engine.docker import DockerEngine
-
-__all__ = ["open_engine", "run_async"]
+__all__ = ["cancel_when_set", "run_async"]
 
 T = TypeVar("T")
 
 
-async def open_engine(concurrency: int = 16) -> DockerEngine:
-    """Connect to the engine DOCKER_HOST names (or the local socket); EngineUnavailableError."""
-    from orchestra.engine.docker import DockerEngine
-
-    engine = await anyio.to_thread.run_sync(lambda: DockerEngine.from_env(concurrency))
-    await engine.ping()
-    return engine
+async def cancel_when_set(cancel: anyio.Event, scope: anyio.CancelScope) -> None:
+    """Cancel ``scope`` once ``cancel`` is set (a command that runs until Ctrl-C)."""
+    await cancel.wait()
+    scope.cancel()
 
 
 async def _watch_interrupts(cancel: anyio.Event, scope: anyio.CancelScope) -> None:

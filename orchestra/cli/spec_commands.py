@@ -46,8 +46,12 @@ def config(
         str | None,
         typer.Option("--hash", help="Print the config hash of SERVICE ('*' for all)."),
     ] = None,
+    show_secrets: Annotated[
+        bool,
+        typer.Option("--show-secrets", help="Show secret-looking environment values in clear."),
+    ] = False,
 ) -> None:
-    """Validate the Compose files and print the resolved model."""
+    """Validate the Compose files and print the resolved model (secret values masked)."""
     project = global_options(ctx).load_project()  # validates references and cycles too
     for warning in project.warnings:
         print(f"warning: {warning}", file=sys.stderr)
@@ -63,9 +67,11 @@ def config(
     elif hash_of is not None:
         _print_hashes(project, hash_of)
     else:
+        from orchestra.spec.mask import mask_project_dict
         from orchestra.spec.render import project_to_dict
 
-        sys.stdout.write(_dump(project_to_dict(project), fmt))
+        data = project_to_dict(project)
+        sys.stdout.write(_dump(data if show_secrets else mask_project_dict(data), fmt))
         if fmt is ConfigFormat.json:
             sys.stdout.write("\n")
 

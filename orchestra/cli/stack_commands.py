@@ -2,22 +2,26 @@
 
 from __future__ import annotations
 
-import sys
+import functools
+from collections.abc import Awaitable, Callable
+from contextlib import ExitStack
 from enum import StrEnum
 from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from orchestra.cli.options import global_options
+from orchestra.cli.options import open_stack, print_warnings
 from orchestra.cli.plan_commands import apply_plan_file, plan
-from orchestra.cli.runtime import open_engine, run_async
-from orchestra.errors import SpecError, UsageError
+from orchestra.cli.runtime import run_async
+from orchestra.errors import ExecutionFailed, UsageError
 
 if TYPE_CHECKING:
     import anyio
 
+    from orchestra.api import Stack
+    from orchestra.events import EventSink, OpEvent
+    from orchestra.plan.ops import Plan
     from orchestra.reconcile import Outcome
-    from orchestra.spec.model import Project
 
 __all__ = ["register"]
 
@@ -75,10 +79,32 @@ def _parse_scale(values: list[str]) -> dict[str, int]:
 
 
 def _finish(outcome: Outcome) -> None:
-    for warning in outcome.plan.warnings:
-        print(f"warning: {warning}", file=sys.stderr)
+    print_warnings(outcome.plan.warnings)
     if outcome.report is not None:
         outcome.report.raise_for_failures()
+
+
+class _LazyProgress:
+    """An event sink that opens the progress display at the first event: after the project's
+    lock is taken (a waiting message is not drawn over), and never for a no-op ``up``."""
+
+    def __init__(self, mode: str) -> None:
+        self._mode = mode
+        self._exits = ExitStack()
+        self._sink: EventSink | None = None
+
+    def __enter__(self) -> _LazyProgress:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self._exits.close()
+
+    def __call__(self, event: OpEvent) -> None:
+        if self._sink is None:
+            from orchestra.progress import progress_sink
+
+            self._sink = self._exits.enter_context(progress_sink(self._mode))
+        self._sink(event)
 
 
 def up(
@@ -110,8 +136,6 @@ def up(
     ] = False,
 ) -> None:
     """Create and start the stack, converging only what differs from the files."""
-    from orchestra.plan.options import UpOptions
-
     if force_recreate and no_recreate:
         raise UsageError("--force-recreate and --no-recreate exclude each other")
     if plan_file is not None:
@@ -120,69 +144,68 @@ def up(
         )
     if watch and dry_run:
         raise UsageError("--watch and --dry-run exclude each other")
-    project = global_options(ctx).load_project()
-    options = UpOptions(
-        services=tuple(services or ()),
-        no_deps=no_deps,
-        force_recreate=force_recreate,
-        no_recreate=no_recreate,
-        remove_orphans=remove_orphans,
-        scale=_parse_scale(scale or []),
-        wait=wait,
-        build=build,
-        pull=pull,
-    )
-    mode = Progress.quiet if quiet else progress
+    scaled = _parse_scale(scale or [])
     if watch:
         from orchestra.cli.watch_commands import run_watch
+        from orchestra.plan.options import UpOptions
         from orchestra.watch import WatchSettings
 
+        options = UpOptions(
+            services=tuple(services or ()),
+            no_deps=no_deps,
+            force_recreate=force_recreate,
+            no_recreate=no_recreate,
+            remove_orphans=remove_orphans,
+            scale=scaled,
+            wait=wait,
+            build=build,
+            pull=pull,
+        )
         quietly = "quiet" if quiet else "plain"
         run_watch(ctx, options, WatchSettings(), wait_timeout, quietly, no_wait)
-        return
-    _finish(_converge(project, options, wait_timeout, dry_run, mode, no_wait))
-
-
-def _converge(
-    project: Project,
-    options: object,
-    wait_timeout: float,
-    dry_run: bool,
-    mode: Progress,
-    no_wait: bool = False,
-) -> Outcome:
-    from contextlib import AbstractAsyncContextManager, nullcontext
-
-    from orchestra.graph import ServiceGraph
-    from orchestra.lock import command_lock
-    from orchestra.plan.options import UpOptions
-    from orchestra.progress import progress_sink
-    from orchestra.reconcile import RunSettings, converge
-
-    assert isinstance(options, UpOptions)
-    ServiceGraph.of(project)  # a cycle is a spec error: report it before the engine
-
-    # A dry run changes nothing, so it needs no lock; the lock is taken before progress shows.
-    lock: AbstractAsyncContextManager[object] = (
-        nullcontext() if dry_run else command_lock(project.name, "orchestra up", wait=not no_wait)
+        return None
+    stack = open_stack(ctx)
+    run = functools.partial(
+        stack.up,
+        services or (),
+        wait=wait,
+        timeout=wait_timeout,
+        build=build,
+        pull=pull,
+        force_recreate=force_recreate,
+        no_recreate=no_recreate,
+        no_deps=no_deps,
+        scale=scaled,
+        remove_orphans=remove_orphans,
+        dry_run=dry_run,
+        no_wait=no_wait,
     )
+    plan = _run_with_progress(stack, run, (Progress.quiet if quiet else progress).value)
+    if dry_run:
+        print(plan.render() or "nothing to do")
+    print_warnings(plan.warnings)
+    return None
 
-    async def work(cancel: anyio.Event) -> Outcome:
-        engine = await open_engine()
+
+def _run_with_progress(stack: Stack, run: Callable[..., Awaitable[Plan]], mode: str) -> Plan:
+    """``run(progress=, cancel=, on_plan=)`` on the event loop, then close the stack.
+
+    When the run fails, the plan's warnings are printed before the error.
+    """
+    plans: list[Plan] = []
+
+    async def work(cancel: anyio.Event) -> Plan:
         try:
-            async with lock:
-                with progress_sink(mode.value) as sink:
-                    settings = RunSettings(
-                        wait_timeout=wait_timeout, sink=sink, cancel_event=cancel, dry_run=dry_run
-                    )
-                    outcome = await converge(project, engine, options, settings)
+            with _LazyProgress(mode) as sink:
+                return await run(progress=sink, cancel=cancel, on_plan=plans.append)
         finally:
-            await engine.close()
-        if dry_run:
-            print(outcome.plan.render() or "nothing to do")
-        return outcome
+            await stack.close()
 
-    return run_async(work)
+    try:
+        return run_async(work)
+    except ExecutionFailed:
+        print_warnings(plans[-1].warnings if plans else [])
+        raise
 
 
 def down(
@@ -196,39 +219,12 @@ def down(
     no_wait: NoWait = False,
 ) -> None:
     """Stop and remove the project's containers and networks (volumes with -v)."""
-    from orchestra.lock import command_lock
-    from orchestra.plan.options import DownOptions
-    from orchestra.progress import progress_sink
-    from orchestra.reconcile import RunSettings, tear_down
-
-    opts = global_options(ctx)
-    project = _project_or_none(ctx)
-    name = project.name if project is not None else opts.project_name
-    assert name is not None
-    options = DownOptions(volumes=volumes, remove_orphans=remove_orphans, timeout=timeout)
-
-    async def work(cancel: anyio.Event) -> Outcome:
-        engine = await open_engine()
-        try:
-            async with command_lock(name, "orchestra down", wait=not no_wait):
-                with progress_sink(progress.value) as sink:
-                    settings = RunSettings(sink=sink, cancel_event=cancel)
-                    return await tear_down(name, project, engine, options, settings)
-        finally:
-            await engine.close()
-
-    _finish(run_async(work))
-
-
-def _project_or_none(ctx: typer.Context) -> Project | None:
-    """The project, or None when only ``-p`` says which one (down works by label alone)."""
-    opts = global_options(ctx)
-    try:
-        return opts.load_project()
-    except SpecError:
-        if opts.project_name and not opts.files:
-            return None
-        raise
+    # Without files, -p alone is enough: down works by label.
+    stack = open_stack(ctx, by_name=True)
+    run = functools.partial(
+        stack.down, volumes, remove_orphans=remove_orphans, timeout=timeout, no_wait=no_wait
+    )
+    print_warnings(_run_with_progress(stack, run, progress.value).warnings)
 
 
 def register(app: typer.Typer) -> None:

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from orchestra.cli.options import GlobalOptions, global_options
-from orchestra.cli.runtime import open_engine, run_async
+from orchestra.cli.runtime import cancel_when_set, run_async
 from orchestra.errors import Interrupted
 
 if TYPE_CHECKING:
@@ -88,11 +88,12 @@ class _Setup:
     async def work(self, cancel: anyio.Event) -> None:
         import anyio
 
+        from orchestra.api import open_docker_engine
         from orchestra.progress import progress_sink
         from orchestra.reconcile import RunSettings
         from orchestra.watch import Watcher
 
-        engine = await open_engine()
+        engine = await open_docker_engine()
         try:
             with progress_sink(self.progress) as sink:
                 run = RunSettings(wait_timeout=self.wait_timeout, sink=sink, cancel_event=cancel)
@@ -107,16 +108,11 @@ class _Setup:
                     lock=self.lock,
                 )
                 async with anyio.create_task_group() as group:
-                    group.start_soon(_stop_when_set, cancel, group.cancel_scope)
+                    group.start_soon(cancel_when_set, cancel, group.cancel_scope)
                     print(f"watching project {self.project.name} (Ctrl-C to stop)", flush=True)
                     await watcher.run()
         finally:
             await engine.close()
-
-
-async def _stop_when_set(cancel: anyio.Event, scope: anyio.CancelScope) -> None:
-    await cancel.wait()
-    scope.cancel()
 
 
 def watch(

@@ -35,6 +35,7 @@ __all__ = [
     "ExecResult",
     "HealthSpec",
     "HealthStatus",
+    "InjectedFile",
     "LogConfig",
     "LogLine",
     "Mount",
@@ -142,6 +143,20 @@ class Resources:
 
 
 @dataclass(frozen=True)
+class InjectedFile:
+    """A file copied into a created container before it starts (a secret or a config).
+
+    ``content`` is base64 (a saved plan is JSON) and never shown in a ``repr``.
+    """
+
+    path: str  # absolute, in the container
+    content: str = field(default="", repr=False)
+    uid: int = 0
+    gid: int = 0
+    mode: int = 0o444
+
+
+@dataclass(frozen=True)
 class LogConfig:
     driver: str
     options: Mapping[str, str] = field(default_factory=dict)
@@ -196,6 +211,8 @@ class ContainerSpec:
     platform: str | None = None
     mac_address: str | None = None
     annotations: Mapping[str, str] = field(default_factory=dict)
+    # Secrets and configs: copied in after create, before any start (binds cannot set owner/mode).
+    files: tuple[InjectedFile, ...] = field(default=(), repr=False)
 
 
 @dataclass(frozen=True)
@@ -248,6 +265,9 @@ class Engine(Protocol):
 
     async def list_projects(self) -> Mapping[str, tuple[ObservedContainer, ...]]:
         """Every project with containers on this engine, by project label."""
+
+    async def all_containers(self) -> tuple[ObservedContainer, ...]:
+        """Every container on the engine, any project or none, by name (one list call)."""
 
     async def image_id(self, ref: str) -> str | None:
         """The id of a local image, or None when it is not present."""

@@ -1,10 +1,11 @@
 """Turn an engine-neutral ``ContainerSpec`` into the Docker Engine API's create request.
 
-Pure functions over ``docker.api.APIClient``'s config builders (no HTTP): the container config,
-the host config (ports, mounts, resources, security, ...), and the network attachments, split
-into the one the create call takes (API < 1.44 accepts a single endpoint) and the ones to
-connect before start. Fields this engine's API version cannot express are refused rather than
-dropped. Must not import ``orchestra.spec``.
+Pure functions building plain JSON-ready dicts (no HTTP), the same request bodies the docker SDK's
+config builders produce: the container config, the host config (ports, mounts, resources,
+security, ...), the network attachments, split into the one the create call takes (API < 1.44
+accepts a single endpoint) and the ones to connect before start,.
+Fields this engine's API version cannot express are refused rather than dropped. Must not import
+``orchestra.spec`` or ``docker`` (the create path stays free of the SDK).
 """
 
 from __future__ import annotations
@@ -13,18 +14,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from docker.api import APIClient
-from docker.types import IPAMConfig, IPAMPool
-from docker.types import LogConfig as DockerLogConfig
-from docker.types import Ulimit as DockerUlimit
-from docker.utils import version_lt
-
 from orchestra.engine.base import (
     ContainerSpec,
     HealthSpec,
     Mount,
     NetworkAttachment,
-    NetworkSpec,
     PortBinding,
     Resources,
 )
@@ -33,10 +27,11 @@ from orchestra.errors import EngineError
 __all__ = [
     "CreateRequest",
     "build_create_request",
-    "endpoint_kwargs",
-    "network_ipam",
+    "endpoint_config",
+    "request_body",
     "restart_policy",
     "seconds_to_nanos",
+    "version_lt",
 ]
 
 _SPECIAL_NETWORK_MODES = ("none", "host", "bridge", "default")
@@ -52,11 +47,19 @@ class CreateRequest:
     later_networks: tuple[NetworkAttachment, ...] = field(default=())
 
 
-def _need_api(api: APIClient, minimum: str, feature: str) -> None:
-    if version_lt(api.api_version, minimum):
+def version_lt(version: str, other: str) -> bool:
+    """Whether API ``version`` ("1.41") is older than ``other``."""
+
+    def parts(text: str) -> tuple[int, ...]:
+        return tuple(int(p) for p in text.split(".") if p.isdigit())
+
+    return parts(version) < parts(other)
+
+
+def _need_api(api: str, minimum: str, feature: str) -> None:
+    if version_lt(api, minimum):
         raise EngineError(
-            f"{feature} needs Docker Engine API {minimum} or newer; "
-            f"this engine speaks {api.api_version}"
+            f"{feature} needs Docker Engine API {minimum} or newer; this engine speaks {api}"
         )
 
 
@@ -79,7 +82,7 @@ def restart_policy(text: str | None) -> dict[str, Any] | None:
     return policy
 
 
-def _healthcheck(api: APIClient, health: HealthSpec | None) -> dict[str, Any] | None:
+def _healthcheck(api: str, health: HealthSpec | None) -> dict[str, Any] | None:
     if health is None:
         return None
     if health.start_interval is not None:
@@ -120,7 +123,7 @@ def _bind_string(mount: Mount) -> str:
     return f"{mount.source}:{mount.target}:{','.join(options)}"
 
 
-def _mount(api: APIClient, mount: Mount) -> dict[str, Any]:
+def _mount(api: str, mount: Mount) -> dict[str, Any]:
     raw: dict[str, Any] = {
         "Type": mount.type,
         "Target": mount.target,
@@ -152,7 +155,7 @@ def _mount(api: APIClient, mount: Mount) -> dict[str, Any]:
     return raw
 
 
-def _mounts(api: APIClient, mounts: Sequence[Mount]) -> tuple[list[str], list[dict[str, Any]]]:
+def _mounts(api: str, mounts: Sequence[Mount]) -> tuple[list[str], list[dict[str, Any]]]:
     binds: list[str] = []
     structured: list[dict[str, Any]] = []
     for mount in mounts:
@@ -166,69 +169,98 @@ def _mounts(api: APIClient, mounts: Sequence[Mount]) -> tuple[list[str], list[di
 
 
 def _resources(resources: Resources) -> dict[str, Any]:
-    """create_host_config keyword arguments for every cgroup knob that is set."""
-    ulimits = [DockerUlimit(name=u.name, soft=u.soft, hard=u.hard) for u in resources.ulimits]
-    kwargs: dict[str, Any] = {
-        "mem_limit": resources.memory,
-        "memswap_limit": resources.memory_swap,
-        "mem_reservation": resources.memory_reservation,
-        "mem_swappiness": resources.memory_swappiness,
-        "nano_cpus": resources.nano_cpus,
-        "cpu_shares": resources.cpu_shares,
-        "cpu_quota": resources.cpu_quota,
-        "cpu_period": resources.cpu_period,
-        "cpu_rt_runtime": resources.cpu_rt_runtime,
-        "cpu_rt_period": resources.cpu_rt_period,
-        "cpuset_cpus": resources.cpuset_cpus,
-        "cpuset_mems": resources.cpuset_mems,
-        "pids_limit": resources.pids_limit,
-        "blkio_weight": resources.blkio_weight,
-        "oom_score_adj": resources.oom_score_adj,
-        "shm_size": resources.shm_size,
-        "ulimits": ulimits or None,
+    """HostConfig fields for every cgroup knob that is set.
+
+    As the SDK's builder did: a 0 means "unset" for most knobs, but memory, swap, swappiness
+    and shm size are sent whenever given (0 and -1 mean something there).
+    """
+    when_given = {
+        "Memory": resources.memory,
+        "MemorySwap": resources.memory_swap,
+        "MemorySwappiness": resources.memory_swappiness,
+        "ShmSize": resources.shm_size,
     }
-    if resources.oom_kill_disable:
-        kwargs["oom_kill_disable"] = True
-    return {key: value for key, value in kwargs.items() if value is not None}
+    when_nonzero = {
+        "MemoryReservation": resources.memory_reservation,
+        "NanoCpus": resources.nano_cpus,
+        "CpuShares": resources.cpu_shares,
+        "CpuQuota": resources.cpu_quota,
+        "CpuPeriod": resources.cpu_period,
+        "CPURealtimeRuntime": resources.cpu_rt_runtime,
+        "CPURealtimePeriod": resources.cpu_rt_period,
+        "CpusetCpus": resources.cpuset_cpus,
+        "CpusetMems": resources.cpuset_mems,
+        "PidsLimit": resources.pids_limit,
+        "BlkioWeight": resources.blkio_weight,
+        "OomKillDisable": resources.oom_kill_disable,
+        "OomScoreAdj": resources.oom_score_adj,
+    }
+    found: dict[str, Any] = {k: v for k, v in when_given.items() if v is not None}
+    found.update({k: v for k, v in when_nonzero.items() if v})
+    if resources.ulimits:
+        found["Ulimits"] = [
+            {"Name": u.name, "Soft": u.soft, "Hard": u.hard} for u in resources.ulimits
+        ]
+    return found
 
 
-def _optional_list(values: Sequence[str]) -> list[str] | None:
-    return list(values) if values else None
+def _device(text: str) -> dict[str, str]:
+    """``"/dev/x:/dev/y:rw"`` as the engine's device mapping (container path and rwm optional)."""
+    parts = text.split(":")
+    return {
+        "PathOnHost": parts[0],
+        "PathInContainer": parts[1] if len(parts) > 1 else parts[0],
+        "CgroupPermissions": parts[2] if len(parts) > 2 else "rwm",
+    }
 
 
-def _host_config(api: APIClient, spec: ContainerSpec, network_mode: str) -> dict[str, Any]:
-    binds, mounts = _mounts(api, spec.mounts)
-    log_config = None
-    if spec.log_config is not None:
-        log_config = DockerLogConfig(
-            type=spec.log_config.driver, config=dict(spec.log_config.options)
-        )
-    host_config: dict[str, Any] = api.create_host_config(
-        binds=binds or None,
-        network_mode=network_mode,
-        restart_policy=restart_policy(spec.restart_policy),
-        read_only=spec.read_only or None,
-        init=spec.init,
-        extra_hosts=_optional_list(spec.extra_hosts),
-        dns=_optional_list(spec.dns),
-        dns_search=_optional_list(spec.dns_search),
-        dns_opt=_optional_list(spec.dns_opt),
-        cap_add=_optional_list(spec.cap_add),
-        cap_drop=_optional_list(spec.cap_drop),
-        security_opt=_optional_list(spec.security_opt),
-        privileged=spec.privileged,
-        devices=_optional_list(spec.devices),
-        sysctls=dict(spec.sysctls) or None,
-        log_config=log_config,
-        ipc_mode=spec.ipc_mode,
-        pid_mode=spec.pid_mode,
-        volumes_from=_optional_list(spec.volumes_from),
-        tmpfs=dict(spec.tmpfs) or None,
+def _links(links: Sequence[str]) -> list[str]:
+    # The engine wants "name:alias"; the SDK sorted them, and so do we (stable requests).
+    pairs = sorted(_link_pair(link) for link in links)
+    return [f"{name}:{alias}" for name, alias in pairs]
+
+
+def _host_options(spec: ContainerSpec) -> dict[str, Any]:
+    """HostConfig fields other than mounts, ports and resources; unset ones left out."""
+    given: dict[str, Any] = {
+        "Init": spec.init,
+        "Dns": list(spec.dns) if spec.dns else None,
+        "DnsOptions": list(spec.dns_opt) if spec.dns_opt else None,
+        "ExtraHosts": list(spec.extra_hosts) if spec.extra_hosts else None,
+        "SecurityOpt": list(spec.security_opt) if spec.security_opt else None,
+        "VolumesFrom": list(spec.volumes_from) if spec.volumes_from else None,
+        "ReadonlyRootfs": True if spec.read_only else None,
+        "RestartPolicy": restart_policy(spec.restart_policy),
+        "DnsSearch": list(spec.dns_search),
+        "CapAdd": list(spec.cap_add),
+        "CapDrop": list(spec.cap_drop),
+        "Privileged": spec.privileged,
+        "Devices": [_device(d) for d in spec.devices],
+        "Sysctls": {k: str(v) for k, v in spec.sysctls.items()},
+        "IpcMode": spec.ipc_mode,
+        "PidMode": spec.pid_mode,
+        "Tmpfs": dict(spec.tmpfs),
         # Legacy links for the default bridge; user networks take them per endpoint (below).
-        links=[_link_pair(link) for link in spec.links] or None,
-        group_add=_optional_list(spec.group_add),
-        **_resources(spec.resources),
-    )
+        "Links": _links(spec.links),
+        "GroupAdd": list(spec.group_add),
+    }
+    found = {key: value for key, value in given.items() if value or value is False}
+    # False is meaningful only for Init; elsewhere it is the engine default, left out.
+    return {k: v for k, v in found.items() if v is not False or k == "Init"}
+
+
+def _host_config(api: str, spec: ContainerSpec, network_mode: str) -> dict[str, Any]:
+    binds, mounts = _mounts(api, spec.mounts)
+    host_config: dict[str, Any] = {"NetworkMode": network_mode or "default"}
+    host_config.update(_host_options(spec))
+    host_config.update(_resources(spec.resources))
+    if binds:
+        host_config["Binds"] = binds
+    if spec.log_config is not None:
+        host_config["LogConfig"] = {
+            "Type": spec.log_config.driver,
+            "Config": dict(spec.log_config.options),
+        }
     if mounts:
         host_config["Mounts"] = mounts
     _, bindings = _ports(spec.ports)
@@ -245,32 +277,42 @@ def _link_pair(link: str) -> tuple[str, str]:
     return name, alias or name
 
 
-def endpoint_kwargs(
-    api: APIClient,
+def endpoint_config(
+    api: str,
     attachment: NetworkAttachment,
     *,
     at_create: bool,
     links: Sequence[str] = (),
 ) -> dict[str, Any]:
-    """Endpoint settings of one attachment, as keyword arguments of the SDK's endpoint calls.
+    """The EndpointConfig of one attachment (create's NetworkingConfig, or a connect's body).
 
     Before API 1.44 the engine ignores an endpoint's MAC address: the create call carries it as
     a container field instead (see ``_container_mac``), and a later connect cannot carry it.
     """
     mac = attachment.mac_address
-    old_api = version_lt(api.api_version, "1.44")
+    old_api = version_lt(api, "1.44")
     if mac and old_api and not at_create:
         _need_api(api, "1.44", f"a MAC address on network {attachment.network}")
-    return {
-        "aliases": list(attachment.aliases) or None,
+    endpoint: dict[str, Any] = {}
+    if attachment.aliases:
+        endpoint["Aliases"] = list(attachment.aliases)
+    if links:
         # On user-defined networks the engine ignores HostConfig.Links: links are per endpoint.
-        "links": [_link_pair(link) for link in links] or None,
-        "ipv4_address": attachment.ipv4_address,
-        "ipv6_address": attachment.ipv6_address,
-        "link_local_ips": list(attachment.link_local_ips) or None,
-        "driver_opt": dict(attachment.driver_opts) or None,
-        "mac_address": None if old_api else mac,
-    }
+        endpoint["Links"] = _links(links)
+    ipam: dict[str, Any] = {}
+    if attachment.ipv4_address:
+        ipam["IPv4Address"] = attachment.ipv4_address
+    if attachment.ipv6_address:
+        ipam["IPv6Address"] = attachment.ipv6_address
+    if mac and not old_api:
+        endpoint["MacAddress"] = mac
+    if attachment.link_local_ips:
+        ipam["LinkLocalIPs"] = list(attachment.link_local_ips)
+    if ipam:
+        endpoint["IPAMConfig"] = ipam
+    if attachment.driver_opts:
+        endpoint["DriverOpts"] = dict(attachment.driver_opts)
+    return endpoint
 
 
 def _network_plan(
@@ -287,47 +329,50 @@ def _network_plan(
     return mode or ordered[0].network, ordered[0], ordered[1:]
 
 
-def _container_mac(api: APIClient, spec: ContainerSpec, first: NetworkAttachment | None) -> str:
+def _container_mac(api: str, spec: ContainerSpec, first: NetworkAttachment | None) -> str:
     """Before API 1.44 the MAC address is a container field that applies to the first network."""
-    if not version_lt(api.api_version, "1.44"):
+    if not version_lt(api, "1.44"):
         return spec.mac_address or ""
     return spec.mac_address or (first.mac_address if first is not None else None) or ""
 
 
-def build_create_request(api: APIClient, spec: ContainerSpec) -> CreateRequest:
-    """The full create request for ``spec``; EngineError when this engine cannot express it."""
+def build_create_request(api: str, spec: ContainerSpec) -> CreateRequest:
+    """The create request for ``spec`` on API version ``api``; EngineError when this engine
+    cannot express it. ``config`` keeps None for unset top-level fields (dropped when sent)."""
     mode, first, later = _network_plan(spec)
     networking = None
     if first is not None:
-        endpoint = api.create_endpoint_config(
-            **endpoint_kwargs(api, first, at_create=True, links=spec.links)
-        )
+        endpoint = endpoint_config(api, first, at_create=True, links=spec.links)
         networking = {"EndpointsConfig": {first.network: endpoint}}
     exposed, _ = _ports(spec.ports)
-    config: dict[str, Any] = api.create_container_config(
-        image=spec.image,
-        command=list(spec.command or ()),
-        hostname=spec.hostname,
-        user=spec.user,
-        detach=True,
-        stdin_open=spec.stdin_open,
-        tty=spec.tty,
-        ports=exposed or None,
-        environment=[f"{key}={value}" for key, value in spec.environment.items()],
-        entrypoint=_entrypoint(spec.entrypoint),
-        working_dir=spec.working_dir,
-        domainname=spec.domainname,
-        labels=dict(spec.labels),
-        stop_signal=spec.stop_signal,
-        stop_timeout=spec.stop_timeout,
-    )
-    config["HostConfig"] = _host_config(api, spec, mode)
-    config["NetworkingConfig"] = networking
-    # Set after the SDK's builder: its types reject a missing command, and it knows neither
-    # StartInterval nor the per-API-version MAC address rule.
-    config["Cmd"] = list(spec.command) if spec.command is not None else None
-    config["Healthcheck"] = _healthcheck(api, spec.healthcheck)
-    config["MacAddress"] = _container_mac(api, spec, first) or None
+    config: dict[str, Any] = {
+        "Hostname": spec.hostname,
+        "Domainname": spec.domainname,
+        "ExposedPorts": exposed or None,
+        "User": spec.user,
+        "Tty": spec.tty,
+        "OpenStdin": spec.stdin_open,
+        # Detached: nothing attaches at create (what the SDK's builder sent with detach=True).
+        "StdinOnce": False,
+        "AttachStdin": False,
+        "AttachStdout": False,
+        "AttachStderr": False,
+        "Env": [f"{key}={value}" for key, value in spec.environment.items()],
+        "Cmd": list(spec.command) if spec.command is not None else None,
+        "Image": spec.image,
+        "Volumes": None,
+        "NetworkDisabled": False,
+        "Entrypoint": _entrypoint(spec.entrypoint),
+        "WorkingDir": spec.working_dir,
+        "HostConfig": _host_config(api, spec, mode),
+        "NetworkingConfig": networking,
+        "MacAddress": _container_mac(api, spec, first) or None,
+        "Labels": dict(spec.labels),
+        "StopSignal": spec.stop_signal,
+        "Healthcheck": _healthcheck(api, spec.healthcheck),
+        "StopTimeout": spec.stop_timeout,
+        "Runtime": None,
+    }
     return CreateRequest(spec.name, config, spec.platform, later)
 
 
@@ -338,16 +383,6 @@ def _entrypoint(entrypoint: tuple[str, ...] | None) -> list[str] | None:
     return list(entrypoint) if entrypoint else [""]
 
 
-def network_ipam(spec: NetworkSpec) -> IPAMConfig | None:
-    """The IPAM section of a network create, or None for the engine's default allocation."""
-    if not (spec.ipam_driver or spec.ipam_pools or spec.ipam_options):
-        return None
-    pools = [
-        IPAMPool(subnet=p.get("subnet"), gateway=p.get("gateway"), iprange=p.get("ip_range"))
-        for p in spec.ipam_pools
-    ]
-    return IPAMConfig(
-        driver=spec.ipam_driver or "default",
-        pool_configs=pools,
-        options=dict(spec.ipam_options) or None,
-    )
+def request_body(config: dict[str, Any]) -> dict[str, Any]:
+    """A create config as sent: unset (None) top-level fields left out, as the SDK did."""
+    return {key: value for key, value in config.items() if value is not None}

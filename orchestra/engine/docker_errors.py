@@ -1,30 +1,21 @@
 """Translate docker SDK and HTTP failures into orchestra's error tree, at the adapter seam only.
 
-The mapping is ordered most specific first: image not found, not found (404), conflict (409 or
-a port already allocated), any other engine refusal, and last an engine that cannot be reached.
+The rules live in ``docker_faults``, shared with the raw HTTP path: image not found, not found
+(404), conflict (409 or a port already allocated), any other engine refusal, and last an engine
+that cannot be reached. Imported lazily, only where the SDK is used.
 Only ``orchestra.engine.docker*`` may import this module; it must not import ``orchestra.spec``.
 """
 
 from __future__ import annotations
 
-import re
-
 import requests
 import urllib3.exceptions
 from docker import errors as docker_errors
 
-from orchestra.errors import (
-    ConflictError,
-    EngineError,
-    EngineUnavailableError,
-    ImageNotFoundError,
-    NotFoundError,
-)
+from orchestra.engine.docker_faults import http_failure, refusal, unavailable
+from orchestra.errors import EngineError
 
 __all__ = ["translate", "unavailable"]
-
-_PORT_TAKEN = re.compile(r"Bind for (\S+) failed: port is already allocated")
-_ADDRESS_IN_USE = re.compile(r"listen \w+ (\S+): bind: address already in use")
 
 
 def _explanation(exc: docker_errors.APIError) -> str:
@@ -53,48 +44,9 @@ def _caused_by_connection(exc: BaseException) -> bool:
     return False
 
 
-def unavailable(host: str, exc: BaseException) -> EngineUnavailableError:
-    """The error for an engine that does not answer, with how to fix it."""
-    return EngineUnavailableError(
-        f"cannot reach the Docker Engine at {host} ({_root_reason(exc)}). "
-        f"Is dockerd running? Point DOCKER_HOST at it, e.g. DOCKER_HOST=unix:///var/run/docker.sock"
-    )
-
-
-def _root_reason(exc: BaseException) -> str:
-    """The innermost reason in the cause chain, which is what tells the user something."""
-    current = exc
-    while current.__cause__ is not None or current.__context__ is not None:
-        nxt = current.__cause__ or current.__context__
-        if nxt is None or nxt is current:
-            break
-        current = nxt
-    return str(current) or type(current).__name__
-
-
-def _port_conflict(action: str, text: str) -> ConflictError | None:
-    match = _PORT_TAKEN.search(text) or _ADDRESS_IN_USE.search(text)
-    if match is None:
-        return None
-    return ConflictError(
-        f"{action}: host port {match.group(1)} is already allocated by another container or "
-        f"process; free it or publish a different port ({text})"
-    )
-
-
 def _api_error(exc: docker_errors.APIError, action: str, image: str | None) -> EngineError:
-    text = _explanation(exc)
-    if isinstance(exc, docker_errors.ImageNotFound):
-        name = image or "the image"
-        return ImageNotFoundError(f"{action}: image {name} is not present ({text})")
-    if isinstance(exc, docker_errors.NotFound):
-        return NotFoundError(f"{action}: {text}")
-    port = _port_conflict(action, text)
-    if port is not None:
-        return port
-    if exc.status_code == 409:
-        return ConflictError(f"{action}: {text}")
-    return EngineError(f"{action}: {text}")
+    no_image = isinstance(exc, docker_errors.ImageNotFound)
+    return refusal(exc.status_code or 500, _explanation(exc), action, image, no_image=no_image)
 
 
 def translate(
@@ -107,6 +59,9 @@ def translate(
     """
     if isinstance(exc, docker_errors.APIError):
         return _api_error(exc, action, image)
+    raw = http_failure(exc, action, host, image)
+    if raw is not None:
+        return raw
     if isinstance(exc, requests.exceptions.ConnectTimeout) or _caused_by_connection(exc):
         return unavailable(host, exc)
     if isinstance(exc, requests.exceptions.Timeout):

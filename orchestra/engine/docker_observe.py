@@ -26,6 +26,7 @@ _ANONYMOUS = re.compile(r"[0-9a-f]{64}")
 __all__ = [
     "container_state",
     "engine_event",
+    "exit_code_from_status_text",
     "health_from_status_text",
     "observed_container",
     "observed_network",
@@ -34,6 +35,7 @@ __all__ = [
 ]
 
 _HEALTH_IN_STATUS = re.compile(r"\((healthy|unhealthy|health: starting)\)\s*$")
+_EXIT_IN_STATUS = re.compile(r"Exited \((-?\d+)\)")
 _NEVER = "0001-01-01T00:00:00Z"
 
 
@@ -47,7 +49,9 @@ def health_from_status_text(text: str) -> HealthStatus | None:
 
 
 def _labels(raw: Mapping[str, Any] | None) -> dict[str, str]:
-    return {str(key): str(value) for key, value in (raw or {}).items()}
+    # The engine's labels are JSON string maps already: a plain copy, no per-item conversion
+    # (a list call of a busy engine has hundreds of containers with dozens of labels each).
+    return dict(raw) if raw else {}
 
 
 def _container_name(names: list[str]) -> str:
@@ -70,7 +74,28 @@ def observed_container(row: Mapping[str, Any]) -> ObservedContainer:
         created=int(row.get("Created", 0)),
         anonymous_volumes=_anonymous_volumes(row.get("Mounts") or []),
         networks=frozenset(((row.get("NetworkSettings") or {}).get("Networks") or {}).keys()),
+        image=str(row.get("Image") or ""),
+        command=str(row.get("Command") or ""),
+        status_text=str(row.get("Status") or ""),
+        exit_code=exit_code_from_status_text(str(row.get("Status") or "")),
+        ports=_listed_ports(row.get("Ports") or []),
     )
+
+
+def exit_code_from_status_text(text: str) -> int:
+    """The exit code in a list row's status text ("Exited (137) 2 seconds ago"); else 0."""
+    match = _EXIT_IN_STATUS.match(text or "")
+    return int(match.group(1)) if match else 0
+
+
+def _listed_ports(ports: list[Mapping[str, Any]]) -> tuple[str, ...]:
+    """Published ports of a list row, shaped like an inspect's (exposed-only ones left out)."""
+    shown = {
+        f"{p.get('IP', '')}:{p['PublicPort']}->{p.get('PrivatePort')}/{p.get('Type', 'tcp')}"
+        for p in ports
+        if p.get("PublicPort")
+    }
+    return tuple(sorted(shown))
 
 
 def _anonymous_volumes(mounts: list[Mapping[str, Any]]) -> dict[str, str]:

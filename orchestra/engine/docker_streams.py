@@ -1,134 +1,39 @@
-"""Long-lived engine streams (events, logs) bridged from blocking SDK reads into anyio.
+"""Container logs streamed through the docker SDK and bridged from blocking reads into anyio.
 
-A blocking read can only be interrupted by shutting its socket down from another thread, so
-every stream here is closed from the outside on exit or cancel, and a reader that fails after
-that close ends quietly instead of raising. Must not import ``orchestra.spec``.
+A blocking read can only be interrupted by shutting its socket down from another thread, so a
+log stream is closed from the outside on exit or cancel. Imported lazily (it imports the SDK);
+the event stream lives in ``docker_events``. Must not import ``orchestra.spec``.
 """
 
 from __future__ import annotations
 
 import threading
-from collections.abc import AsyncGenerator, AsyncIterator, Callable
-from contextlib import asynccontextmanager, suppress
-from typing import Any, NoReturn
+from collections.abc import AsyncGenerator
+from contextlib import suppress
 from urllib.parse import quote
 
 import anyio
 import anyio.lowlevel
 import requests
 import urllib3.exceptions
-from anyio.streams.memory import MemoryObjectReceiveStream, MemoryObjectSendStream
 from docker import errors as docker_errors
 from docker.api import APIClient
 from docker.types import CancellableStream
 
-from orchestra.engine.base import EngineEvent, LogLine
-from orchestra.engine.docker_observe import engine_event
-
-# The event actions orchestra reacts to. Healthcheck probes run as execs and would otherwise
-# send three exec_* events each (~35/s at 50 services with 1 s checks).
-LIFECYCLE_EVENTS = (
-    *("create", "start", "restart", "die", "stop", "kill", "oom", "destroy", "pause"),
-    *("unpause", "rename", "health_status", "connect", "disconnect", "remove"),
-)
+from orchestra.engine.base import LogLine
+from orchestra.engine.docker_events import LIFECYCLE_EVENTS, ErrorMapper, raise_mapped
 
 __all__ = [
     "LIFECYCLE_EVENTS",
     "FrameReader",
     "LineSplitter",
-    "forward_events",
     "open_log_response",
     "read_log_lines",
 ]
 
-ErrorMapper = Callable[[BaseException], BaseException]
-
 _HEADER_SIZE = 8
 _STDERR_STREAM_ID = 2
 _READ_ERRORS = (OSError, ValueError, AttributeError, urllib3.exceptions.HTTPError)
-
-
-def _shutdown(stream: CancellableStream[Any]) -> None:
-    # close() shuts the socket down, which is what wakes a thread blocked in recv().
-    with suppress(Exception):
-        stream.close()
-
-
-class _EventSource:
-    """The SDK's event stream plus the knowledge that we closed it on purpose."""
-
-    def __init__(self, stream: CancellableStream[dict[str, Any]]) -> None:
-        self._stream = stream
-        self._closing = threading.Event()
-
-    def close(self) -> None:
-        self._closing.set()
-        _shutdown(self._stream)
-
-    def forward(
-        self,
-        send: MemoryObjectSendStream[EngineEvent | BaseException],
-        token: anyio.lowlevel.EventLoopToken,
-    ) -> None:
-        """Runs in the reader thread: push every event (or the failure) into ``send``."""
-        try:
-            for raw in self._stream:
-                anyio.from_thread.run(send.send, engine_event(raw), token=token)
-        except (anyio.BrokenResourceError, anyio.ClosedResourceError):
-            return
-        except Exception as exc:
-            if not self._closing.is_set():
-                with suppress(anyio.BrokenResourceError, anyio.ClosedResourceError):
-                    anyio.from_thread.run(send.send, exc, token=token)
-        finally:
-            # Ends the consumer's iteration when the engine closes the stream.
-            with suppress(Exception):
-                anyio.from_thread.run_sync(send.close, token=token)
-
-
-def _raise_mapped(exc: BaseException, map_error: ErrorMapper) -> NoReturn:
-    mapped = map_error(exc)
-    if mapped is exc:
-        raise exc
-    raise mapped from exc
-
-
-async def _deliver(
-    receive: MemoryObjectReceiveStream[EngineEvent | BaseException], map_error: ErrorMapper
-) -> AsyncIterator[EngineEvent]:
-    async for item in receive:
-        if isinstance(item, BaseException):
-            _raise_mapped(item, map_error)
-        else:
-            yield item
-
-
-@asynccontextmanager
-async def forward_events(
-    stream: CancellableStream[dict[str, Any]], map_error: ErrorMapper
-) -> AsyncIterator[AsyncIterator[EngineEvent]]:
-    """Iterate an opened SDK event stream; leaving the block closes it and joins the reader.
-
-    A plain thread rather than a task group reads the stream, so that an exception raised in
-    the caller's block comes out as itself, not wrapped in an ExceptionGroup. The iteration
-    ends when the engine closes the stream; a read failure is raised through ``map_error``.
-    """
-    source = _EventSource(stream)
-    send, receive = anyio.create_memory_object_stream[EngineEvent | BaseException](256)
-    reader = threading.Thread(
-        target=source.forward,
-        args=(send, anyio.lowlevel.current_token()),
-        name="orchestra-engine-events",
-        daemon=True,
-    )
-    reader.start()
-    try:
-        yield _deliver(receive, map_error)
-    finally:
-        receive.close()
-        source.close()  # wakes the reader blocked in recv()
-        with anyio.CancelScope(shield=True):
-            await anyio.to_thread.run_sync(reader.join)
 
 
 def open_log_response(
@@ -165,7 +70,9 @@ class FrameReader:
 
     def close(self) -> None:
         self._closing.set()
-        _shutdown(CancellableStream(iter(()), self._response))
+        # close() shuts the socket down, which is what wakes a thread blocked in recv().
+        with suppress(Exception):
+            CancellableStream(iter(()), self._response).close()
         with suppress(Exception):
             self._response.close()
 
@@ -233,7 +140,7 @@ async def read_log_lines(
                     reader.next_chunk, limiter=limiter, abandon_on_cancel=True
                 )
             except Exception as exc:
-                _raise_mapped(exc, map_error)
+                raise_mapped(exc, map_error)
             if chunk is None:
                 break
             for text in splitter.feed(*chunk):

@@ -207,6 +207,11 @@ class FakeEngine:
                     out.setdefault(project, []).append(self._observed(c))
             return {p: tuple(cs) for p, cs in sorted(out.items())}
 
+    async def all_containers(self) -> tuple[ObservedContainer, ...]:
+        async with self._call("all_containers", ()):
+            found = map(self._observed, self.containers.values())
+            return tuple(sorted(found, key=lambda c: c.name))
+
     async def image_id(self, ref: str) -> str | None:
         async with self._call("image_id", (ref,)):
             return self._digest(ref) if self._images is None else self._images.get(ref)

@@ -173,7 +173,22 @@ class FakeContainer:
             self.health,
             image_id,
             int(EPOCH + self.created),
+            image=self.spec.image,
+            command=" ".join((*(self.spec.entrypoint or ()), *(self.spec.command or ()))),
+            status_text=self._status_text(),
+            exit_code=self.exit_code if self.status is ContainerStatus.EXITED else 0,
         )
+
+    def _status_text(self) -> str:
+        # Shaped like the engine's list text, so the same parsing applies; durations left out.
+        if self.status is ContainerStatus.EXITED:
+            return f"Exited ({self.exit_code})"
+        if self.status is not ContainerStatus.RUNNING:
+            return self.status.value.capitalize()
+        if self.health is None:
+            return "Up"
+        word = "health: starting" if self.health is HealthStatus.STARTING else str(self.health)
+        return f"Up ({word})"
 
 
 @dataclass(frozen=True)

@@ -38,6 +38,12 @@ class ObservedContainer:
     anonymous_volumes: Mapping[str, str] = field(default_factory=dict)
     # Names of the networks the container is attached to (None when the engine did not say).
     networks: frozenset[str] | None = None
+    # What ``ps`` shows, all from the same list call (no inspect needed):
+    image: str = ""  # the image reference the container was created from, as listed
+    command: str = ""  # entrypoint and command joined, as the engine lists it
+    status_text: str = ""  # the engine's own words: "Up 3 minutes (healthy)", "Exited (0) ..."
+    exit_code: int = 0  # from "Exited (137) ..." in the status text; 0 when not exited
+    ports: tuple[str, ...] = ()  # published ports as "0.0.0.0:8080->80/tcp", sorted
 
     @property
     def service(self) -> str | None:

@@ -4,8 +4,8 @@ Names and labels follow ``docker compose`` (design §3) so its tools recognise o
 mounts, ports, networks and references to other services' containers (``network_mode:
 service:x``, ``volumes_from``, ``links``) are resolved to engine names here, so the engine never
 sees the Compose model. cgroup limits and the other host settings are in
-``container_resources``. Pure: no I/O, no clock, no environment; never imports ``docker``,
-``anyio`` or the engine adapter.
+``container_resources``; secrets and configs are files copied in (``secret_files``). Pure: no
+I/O, no clock, no environment; never imports ``docker``, ``anyio`` or the engine adapter.
 """
 
 from __future__ import annotations
@@ -20,7 +20,8 @@ from orchestra.plan.container_resources import (
     restart_policy,
     stop_timeout,
 )
-from orchestra.spec.model import FileReference, Port, Project, Service, ServiceVolume
+from orchestra.plan.secret_files import injected_files
+from orchestra.spec.model import Port, Project, Service, ServiceVolume
 
 __all__ = [
     "container_name",
@@ -108,6 +109,7 @@ def container_spec(
         group_add=service.group_add,
         platform=service.platform,
         annotations=dict(service.annotations),
+        files=injected_files(project, service),
     )
 
 
@@ -160,10 +162,7 @@ def expose_bindings(entry: str) -> list[PortBinding]:
 
 
 def _mounts(project: Project, service: Service) -> tuple[Mount, ...]:
-    mounts = [_mount(project, volume) for volume in service.volumes]
-    mounts += _file_mounts(project, service.secrets, "/run/secrets/", secrets=True)
-    mounts += _file_mounts(project, service.configs, "/", secrets=False)
-    return tuple(mounts)
+    return tuple(_mount(project, volume) for volume in service.volumes)
 
 
 def _mount(project: Project, volume: ServiceVolume) -> Mount:
@@ -196,28 +195,11 @@ def _mount(project: Project, volume: ServiceVolume) -> Mount:
         source=volume.source,
         read_only=volume.read_only,
         propagation=bind.propagation if bind else None,
-        # Only the short syntax implies creating a missing host path (compose's legacy rule).
-        create_host_path=bool(bind and bind.create_host_path),
+        # Only an explicit ``create_host_path: false`` leaves a missing host path missing:
+        # compose v2 creates it for the short and the long syntax alike (checked with 2.40.3).
+        create_host_path=bind is None or bind.create_host_path is not False,
         consistency=volume.consistency,
     )
-
-
-def _file_mounts(
-    project: Project, refs: tuple[FileReference, ...], base: str, *, secrets: bool
-) -> list[Mount]:
-    """File-based secrets/configs as read-only binds, as compose does without Swarm."""
-    defined = project.secrets if secrets else project.configs
-    mounts = []
-    for ref in refs:
-        top = defined.get(ref.source)
-        if top is None or top.file is None:
-            continue  # not a file: spec_warnings says it is skipped
-        target = ref.target or ref.source
-        if not target.startswith("/"):
-            target = base + target
-        # Never create the host path: a missing file must fail, not become a directory.
-        mounts.append(Mount("bind", target, top.file, read_only=True, create_host_path=False))
-    return mounts
 
 
 def container_networks(

@@ -3,7 +3,8 @@
 With the project's files, containers stop dependents first (the service graph reversed) and
 containers of services the files no longer define are orphans: kept with a warning unless
 ``remove_orphans``. Without the files, everything labelled with the project goes, in parallel.
-Each REMOVE follows its container's STOP; networks and volumes go after every container.
+Each REMOVE follows its container's STOP; a network goes as soon as the containers attached to
+it are gone (all of them when the list call did not say), volumes after every container.
 External networks and volumes are never removed. Pure and deterministic; never imports
 ``docker``/``anyio``.
 """
@@ -142,10 +143,23 @@ def _remove_networks(
     plan: Plan, observed: Observed, project: Project | None, removed: list[int]
 ) -> None:
     external = _external_names(project.networks) if project is not None else set()
+    attached = {c.id: c.networks for c in observed.containers}
     for network in sorted(observed.networks, key=lambda n: n.name):
         key = network.labels.get(lbl.NETWORK) or network.name
         if not {network.name, key} & external:
-            plan.add(OpKind.REMOVE_NETWORK, f"network:{key}", "down", removed, engine_id=network.id)
+            # Waiting only for its own containers lets the engine drop the network while
+            # the rest of the stack is still going down.
+            after = [
+                r
+                for r in removed
+                if _may_use(attached.get(plan.op(r).engine_id or ""), network.name)
+            ]
+            plan.add(OpKind.REMOVE_NETWORK, f"network:{key}", "down", after, engine_id=network.id)
+
+
+def _may_use(networks: frozenset[str] | None, name: str) -> bool:
+    """Whether a container on ``networks`` (None: not known) may hold an endpoint on ``name``."""
+    return networks is None or name in networks
 
 
 def _remove_volumes(

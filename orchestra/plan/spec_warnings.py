@@ -1,7 +1,7 @@
 """What a service asks for that a single Docker Engine (or orchestra) would ignore, as warnings.
 
 ``container_spec`` maps everything the engine supports; this module names the rest (Swarm-only
-``deploy`` settings, options the engine API cannot express, non-file secrets) so the plan says
+``deploy`` settings, options the engine API cannot express, external secrets) so the plan says
 so instead of dropping it silently. Pure; never imports ``docker``/``anyio``.
 """
 
@@ -66,13 +66,9 @@ def _host(service: Service) -> Iterator[str]:
 
 
 def _files(project: Project, refs: tuple[FileReference, ...], kind: str) -> Iterator[str]:
+    # file, environment and content ones are copied in (secret_files); external ones live in Swarm.
     defined = project.secrets if kind == "secret" else project.configs
     for ref in refs:
         top = defined.get(ref.source)
-        if top is None:
-            continue
-        if top.file is None:
-            source = "external" if top.external else "environment/content"
-            yield f"{kind} {ref.source}: {source} {kind}s are not supported yet: not mounted"
-        elif ref.uid is not None or ref.gid is not None or ref.mode is not None:
-            yield f"{kind} {ref.source}: uid, gid and mode are ignored for a bind-mounted file"
+        if top is not None and top.external:
+            yield f"{kind} {ref.source}: external {kind}s exist only in Swarm: not mounted"

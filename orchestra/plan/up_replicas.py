@@ -94,9 +94,14 @@ def wait_condition(project: Project, name: str, chosen: set[str]) -> ReadyCondit
 
 
 def stop_and_remove(
-    plan: Plan, container: ObservedContainer, cause: str, timeout: float | None
+    plan: Plan,
+    container: ObservedContainer,
+    cause: str,
+    timeout: float | None,
+    *,
+    force: bool = False,
 ) -> int:
-    """STOP (when it is up) then REMOVE an observed container; the REMOVE's op id."""
+    """STOP (when up) then REMOVE (``force``: even if it is up by then); the REMOVE's op id."""
     deps = []
     if container.status in RUNNING:
         deps.append(
@@ -108,12 +113,14 @@ def stop_and_remove(
                 timeout=timeout,
             )
         )
-    return plan.add(OpKind.REMOVE_CONTAINER, target(container), cause, deps, engine_id=container.id)
+    return plan.add(
+        OpKind.REMOVE_CONTAINER, target(container), cause, deps, engine_id=container.id, force=force
+    )
 
 
 def _lost_networks(project: Project, service: Service, current: ObservedContainer) -> list[str]:
-    """Networks a running container should be on but is not (disconnected by hand)."""
-    if current.networks is None or current.status not in RUNNING or service.network_mode:
+    """Networks a container lacks: disconnected, or never connected (a crash mid-create)."""
+    if current.networks is None or service.network_mode:
         return []
     wanted = (n.network for n in container_networks(project, service, current.name))
     return sorted(name for name in wanted if name not in current.networks)
@@ -164,8 +171,11 @@ class ReplicaPlanner:
             stop_and_remove(
                 self.plan, container, f"scale {len(entry.by_number)} → {count}", timeout
             )
+        # Forced: a killed ``up``'s half-made container may be starting while we see it created.
         self._cleared[service.name] = [
-            stop_and_remove(self.plan, container, f"duplicate of {target(container)}", timeout)
+            stop_and_remove(
+                self.plan, container, f"duplicate of {target(container)}", timeout, force=True
+            )
             for container in entry.duplicates
         ]
         for number in range(1, count + 1):

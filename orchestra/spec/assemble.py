@@ -32,7 +32,11 @@ from orchestra.spec.paths import resolve_paths
 from orchestra.spec.raw import RMap
 from orchestra.spec.yamlload import read_compose_file
 
-__all__ = ["RawProject", "load_raw"]
+__all__ = ["MAX_INCLUDES", "RawProject", "load_raw"]
+
+# Each `include` entry is read and assembled afresh, so files that include the same file twice,
+# level after level, would be read 2**levels times: the number of includes per load is capped.
+MAX_INCLUDES = 256
 
 
 @dataclass(frozen=True)
@@ -98,6 +102,7 @@ class _Session:
         self.cwd = cwd
         self.home = home
         self.warnings: list[str] = []
+        self.includes = 0
 
     def display(self, path: Path) -> str:
         return display_path(path, self.cwd)
@@ -192,6 +197,12 @@ class _Session:
         chain: tuple[Path, ...],
         problems: list[Problem],
     ) -> RMap | None:
+        self.includes += 1
+        if self.includes > MAX_INCLUDES:
+            message = f"more than {MAX_INCLUDES} includes in one project (a file included again?)"
+            if self.includes == MAX_INCLUDES + 1:
+                problems.append(Problem("include", message, spec.mark))
+            return None
         for path in spec.paths:
             if path in chain:
                 steps = " -> ".join(self.display(p) for p in (*chain, path))

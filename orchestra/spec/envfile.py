@@ -16,7 +16,12 @@ from pathlib import Path
 from types import MappingProxyType
 
 from orchestra.errors import Mark, Problem, SpecError
-from orchestra.spec.interpolate import InterpolationError, substitute
+from orchestra.spec.interpolate import (
+    MAX_TREE_CHARS,
+    MAX_VALUE_CHARS,
+    InterpolationError,
+    substitute,
+)
 
 __all__ = ["load_dotenv", "parse_env_file", "parse_env_text"]
 
@@ -75,6 +80,8 @@ class _Parser:
         self.outer = lookup
         self.pos = 0
         self.out: dict[str, str | None] = {}
+        # Lines can double earlier lines (B=${A}${A}, C=${B}${B}, ...): bound the total.
+        self.budget = MAX_TREE_CHARS
 
     def fail(self, message: str, at: int) -> SpecError:
         line = self.text.count("\n", 0, at) + 1
@@ -177,6 +184,9 @@ class _Parser:
 
     def _expand(self, value: str, at: int) -> str:
         try:
-            return substitute(value, self.lookup)
+            limit = min(MAX_VALUE_CHARS, self.budget)
+            result = substitute(value, self.lookup, limit=limit)
+            self.budget -= len(result)
+            return result
         except InterpolationError as exc:
             raise self.fail(str(exc), at) from exc

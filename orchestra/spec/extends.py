@@ -20,7 +20,11 @@ from orchestra.errors import Mark, Problem
 from orchestra.spec.merge import merge_service
 from orchestra.spec.raw import RMap, value_mark
 
-__all__ = ["FileLoader", "resolve_extends"]
+__all__ = ["MAX_EXTENDED_NODES", "FileLoader", "resolve_extends"]
+
+# Every service that extends another gets a copy of it: a large base extended by many services
+# (or a long chain) would multiply memory and time, as an alias bomb does, so copies are counted.
+MAX_EXTENDED_NODES = 50_000
 
 FileLoader = Callable[[Path], RMap]
 """Reads another Compose file into one tree (interpolated, paths resolved); raises SpecError."""
@@ -65,6 +69,7 @@ class _Resolver:
         self.display = display
         self.done: dict[_Key, RMap | None] = {}
         self.problems: list[Problem] = []
+        self.copied = 0
 
     def service(
         self, file: Path, services: RMap, name: str, chain: tuple[_Key, ...]
@@ -109,7 +114,7 @@ class _Resolver:
             self.problems.append(Problem(path, message, mark))
             return None
         base = self.service(base_file, base_services, base_name, chain)
-        if base is None:
+        if base is None or not self._within_budget(base, path, mark):
             return None
         local = RMap(((k, v) for k, v in service.items() if k != "extends"), mark=service.mark)
         for attr in ("key_marks", "value_marks", "tags"):
@@ -117,6 +122,17 @@ class _Resolver:
         merged, problems = merge_service(base, local, name)
         self.problems.extend(problems)
         return merged
+
+    def _within_budget(self, base: RMap, path: str, mark: Mark | None) -> bool:
+        """Count the copy of ``base`` about to be made; False (one problem) past the limit."""
+        if self.copied > MAX_EXTENDED_NODES:
+            return False
+        self.copied += _size(base, MAX_EXTENDED_NODES - self.copied + 1)
+        if self.copied <= MAX_EXTENDED_NODES:
+            return True
+        message = f"extends copies more than {MAX_EXTENDED_NODES} values; the file is too large"
+        self.problems.append(Problem(path, message, mark))
+        return False
 
     def _target(self, extends: Any, path: str, mark: Mark | None) -> tuple[str, Path | None] | None:
         if isinstance(extends, str):
@@ -152,3 +168,16 @@ class _Resolver:
         self.problems.append(
             Problem(f"services.{ring[-1][1]}.extends", f"extends cycle: {steps}", mark)
         )
+
+
+def _size(value: Any, cap: int) -> int:
+    """The number of values in ``value`` (containers and scalars), counting no further than cap."""
+    count, stack = 0, [value]
+    while stack and count < cap:
+        item = stack.pop()
+        count += 1
+        if isinstance(item, dict):
+            stack.extend(item.values())
+        elif isinstance(item, list):
+            stack.extend(item)
+    return count

@@ -25,6 +25,7 @@ from orchestra.spec.envfile import load_dotenv
 
 __all__ = [
     "DEFAULT_FILE_NAMES",
+    "MAX_PROJECT_NAME",
     "OVERRIDE_FILE_NAMES",
     "LoadOptions",
     "Located",
@@ -43,6 +44,10 @@ OVERRIDE_FILE_NAMES = (
     "docker-compose.override.yaml",
 )
 _VALID_NAME = re.compile(r"[a-z0-9][a-z0-9_-]*")
+# The project name names the engine's volume directories (``<project>_<volume>``) and the
+# project's lock file: a file name cannot exceed 255 bytes, and compose (which allows any
+# length) then fails in the middle of ``up``, after the networks were created.
+MAX_PROJECT_NAME = 200
 _NAME_RULE = (
     "must consist only of lowercase alphanumeric characters, hyphens, and underscores "
     "as well as start with a letter or number"
@@ -186,9 +191,20 @@ def choose_project_name(
     for given in (explicit, environment.get("COMPOSE_PROJECT_NAME")):
         if given:
             if not _VALID_NAME.fullmatch(given):
-                raise SpecError(Problem("", f'invalid project name "{given}": {_NAME_RULE}'))
-            return given
+                shown = given if len(given) <= 80 else given[:80] + "..."
+                raise SpecError(Problem("", f'invalid project name "{shown}": {_NAME_RULE}'))
+            return _not_too_long(given)
     normalized = normalize_project_name(declared or directory.name)
     if not normalized:
         raise SpecError(Problem("", "project name must not be empty"))
-    return normalized
+    return _not_too_long(normalized)
+
+
+def _not_too_long(name: str) -> str:
+    if len(name) > MAX_PROJECT_NAME:
+        message = (
+            f'project name "{name[:40]}..." is {len(name)} characters long; orchestra allows'
+            f" {MAX_PROJECT_NAME}: it names volume directories and files on this machine"
+        )
+        raise SpecError(Problem("", message))
+    return name

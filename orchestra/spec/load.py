@@ -28,6 +28,7 @@ from orchestra.spec.profiles import (
     split_by_profiles,
 )
 from orchestra.spec.raw import RMap
+from orchestra.spec.secret_values import resolve_values
 from orchestra.spec.validate_core import Checker, Loc, read_map
 from orchestra.spec.validate_refs import (
     Defined,
@@ -120,7 +121,7 @@ def project_from_raw(
             {k: _frozen_data(v) for k, v in raw.tree.items() if str(k).startswith("x-")}
         ),
     )
-    project = prune_resources(project)
+    project = resolve_values(prune_resources(project))
     return select_services(project, named) if named else project
 
 

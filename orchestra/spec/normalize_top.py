@@ -2,7 +2,9 @@
 
 Engine names follow Compose: ``<project>_<key>`` unless ``name:`` is set; an external
 resource is called by its ``name:`` or its key, never prefixed. A secret or config comes from
-exactly one of ``file``, ``environment``, ``content`` (configs only) or ``external``.
+exactly one of ``file``, ``environment``, ``content`` or ``external``; ``content`` on a secret is
+orchestra's extension (compose allows it on configs only). The values are read later
+(``secret_values``).
 
 Imports only ``orchestra.spec.model``, ``validate_core`` and ``normalize_env``.
 """
@@ -46,8 +48,7 @@ NETWORK_KEYS = frozenset(
 IPAM_KEYS = frozenset({"driver", "config", "options"})
 POOL_KEYS = frozenset({"subnet", "ip_range", "gateway", "aux_addresses"})
 VOLUME_KEYS = frozenset({"name", "driver", "driver_opts", "external", "labels"})
-SECRET_KEYS = frozenset({"name", "file", "environment", "external", "labels"})
-CONFIG_KEYS = SECRET_KEYS | {"content"}
+FILE_OBJECT_KEYS = frozenset({"name", "file", "environment", "content", "external", "labels"})
 FILE_OBJECT_UNSUPPORTED = frozenset({"driver", "driver_opts", "template_driver"})
 _EXTERNAL_CONFLICTS = ("driver", "driver_opts", "ipam")
 
@@ -143,6 +144,11 @@ def read_volumes_top(ck: Checker, loc: Loc, project: str) -> dict[str, Volume]:
 
     def one(ck: Checker, item: Loc, key: str) -> Volume:
         name, external = _name_and_external(ck, item, key, project)
+        if len(name.encode()) > 255:
+            # The engine keeps a volume in a directory of that name (compose fails in `up`).
+            ck.add(
+                item, f"volume name is {len(name.encode())} bytes long (at most 255)", at_key=True
+            )
         if item.value is None:
             return Volume(name=name)
         ck.keys(item, VOLUME_KEYS)
@@ -172,18 +178,14 @@ def _file_object(
 ) -> Secret | Config | None:
     kind_name = "config" if kind is Config else "secret"
     if loc.value is None:
-        ck.add(loc, f"a {kind_name} needs one of file, environment or external")
+        ck.add(loc, f"a {kind_name} needs one of file, environment, content or external")
         return None
-    ck.keys(loc, CONFIG_KEYS if kind is Config else SECRET_KEYS, FILE_OBJECT_UNSUPPORTED)
+    ck.keys(loc, FILE_OBJECT_KEYS, FILE_OBJECT_UNSUPPORTED)
     name, external = _name_and_external(ck, loc, key, project)
     sources = {k: read_opt(ck, loc, k, read_str) for k in ("file", "environment", "content")}
     given = [k for k, v in sources.items() if v is not None] + (["external"] if external else [])
     if len(given) != 1:
-        choices = (
-            "file, environment, content or external"
-            if kind is Config
-            else ("file, environment or external")
-        )
+        choices = "file, environment, content or external"
         ck.add(loc, f"a {kind_name} needs exactly one of {choices}", at_key=True)
         return None
     labels = frozen_map(read_opt(ck, loc, "labels", read_labels))

@@ -8,7 +8,11 @@ them (``command``/``entrypoint`` as null, ``scale``, ``init``, ``deploy.replicas
 ``resources`` and ``placement``, networks ``ipam``; ``extra_hosts`` are sorted ``host=ip``;
 top-level ``x-`` keys are kept; ``$`` is written ``$$`` so the output can be loaded again.
 
-Imports only ``orchestra.spec.model`` and ``orchestra.spec.units``.
+Secret and config values read by the loader (``secret_values``) and their digests are never
+rendered: the output shows where a value comes from, as compose's does. Masking secret-looking
+environment values is ``mask``'s job, applied by the CLI.
+
+Imports only ``orchestra.spec.model``, ``orchestra.spec.units`` and ``secret_values``.
 """
 
 from __future__ import annotations
@@ -29,6 +33,7 @@ from orchestra.spec.model import (
     Ulimit,
 )
 from orchestra.spec.model_resources import Ipam
+from orchestra.spec.secret_values import HIDDEN_KEY, ResolvedReference
 from orchestra.spec.units import format_duration
 
 __all__ = ["project_to_dict", "service_to_dict"]
@@ -96,6 +101,8 @@ def _plain(obj: Any) -> dict[str, Any]:
     out: dict[str, Any] = {}
     for f in dataclasses.fields(obj):
         value = getattr(obj, f.name)
+        if f.metadata.get(HIDDEN_KEY):
+            continue
         if f.name in _ALWAYS:
             out[f.name] = list(value) if value is not None else None
         elif _omitted(f.name, value):
@@ -156,6 +163,7 @@ def _deploy(deploy: Deploy, out: dict[str, Any]) -> dict[str, Any]:
 
 
 def _reference(ref: FileReference, out: dict[str, Any]) -> dict[str, Any]:
+    out.pop("digest", None)  # a ResolvedReference's: not part of the Compose file
     if ref.mode is not None:
         out["mode"] = f"0{ref.mode:o}"
     return out
@@ -175,6 +183,7 @@ _SPECIAL: Mapping[type, Any] = MappingProxyType(
         Ulimit: _ulimit,
         Deploy: _deploy,
         FileReference: _reference,
+        ResolvedReference: _reference,
         Service: _with_host_entries,
         Build: _with_host_entries,
     }

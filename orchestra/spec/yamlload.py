@@ -29,7 +29,7 @@ from orchestra.spec.raw import RList, RMap
 __all__ = ["MAX_ALIAS_NODES", "MAX_FILE_BYTES", "parse_yaml", "read_compose_file"]
 
 MAX_FILE_BYTES = 10 * 1024 * 1024
-MAX_ALIAS_NODES = 50_000
+MAX_ALIAS_NODES = 20_000  # a real file with anchors expands to a few thousand at most
 _MAX_DEPTH = 200
 
 _PLAIN = "?plain"

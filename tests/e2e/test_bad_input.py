@@ -36,11 +36,24 @@ ORACLE_ACCEPTS: dict[str, str] = {
     # refused as "not supported by orchestra" rather than silently ignored.
     "unsupported_gpus": "gpus is a compose attribute orchestra does not implement",
     "unsupported_develop": "develop (compose watch) is not implemented by orchestra",
+    # YAML safety (issue 7, promise 7): compose's yaml.v3 reads a value with an unknown tag
+    # as if the tag were absent; orchestra refuses every tag but !reset and !override, so a
+    # file written for a YAML loader that executes tags is never half-understood.
+    "yaml_python_name": "compose ignores the unknown !!python/name tag",
+    "yaml_python_module_key": "compose ignores the unknown !!python/module tag",
+    "yaml_unknown_local_tag": "compose ignores the unknown !Ref tag",
+    # compose nests defaults without a limit; orchestra stops at 50 levels, which no real
+    # file reaches, so that a hostile value cannot exhaust the stack.
+    "interpolation_nested_too_deep": "compose has no nesting limit for ${A:-${B:-...}}",
 }
 # Files on which the oracle does not finish at all; the oracle check is skipped for them.
 ORACLE_HANGS: dict[str, str] = {
     # compose v2.40.3 expands the alias bomb and was still running after 20 s.
     "yaml_billion_laughs": "compose expands the alias bomb (killed after 20 s)",
+    # compose was still expanding after 700 s (it ignored SIGTERM; killed with SIGKILL).
+    "alias_bomb_environment_extends": "compose expands the alias bomb in environment",
+    # each .env line doubles the one before: compose was still going after 20 s.
+    "interpolation_env_file_doubling": "compose builds the 2**29 KB value (killed after 20 s)",
 }
 
 _SLOW = "took"

@@ -129,7 +129,11 @@ def test_cli_config_matches_oracle(case_dir: Path) -> None:
     """``orchestra config --format json`` equals the oracle's after normalisation."""
     case = load_case(case_dir)
     expected = _oracle_config(case)
+    # orchestra masks secret-looking environment values by default (compose prints them):
+    # --show-secrets compares the values themselves (tests/unit/plan/test_secret_mask.py and
+    # tests/engine/test_secrets.py check the masking).
     argv = [str(orchestra_binary()), *case.global_args(), "config", "--format", "json"]
+    argv.append("--show-secrets")
     result = run_tool(argv, case.directory, clean_env(case.env))
     assert result.returncode == 0, f"orchestra rejects {case.name}:\n{result.stderr}"
     assert "Traceback" not in result.stderr

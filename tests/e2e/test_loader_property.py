@@ -11,6 +11,7 @@ to the same rendering a second time (the loader has no hidden state).
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 from typing import Any
 
@@ -216,7 +217,11 @@ def _check(directory: Path, text: str, dotenv: str) -> None:
 
 PROPERTY_SETTINGS = settings(
     max_examples=300,
-    deadline=1000,
+    # Wall-clock deadlines flake on a shared machine; tests/unit/test_fuzz_loader.py checks
+    # the CPU time of every load instead. Under CI the examples are derandomized, so a
+    # failure there replays the same inputs.
+    deadline=None,
+    derandomize=bool(os.environ.get("CI")),
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
 )
 

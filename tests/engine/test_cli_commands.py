@@ -5,12 +5,22 @@
 from __future__ import annotations
 
 import json
+import signal
+import subprocess
 import time
 from pathlib import Path
 from typing import Any
 
 import pytest
-from stacks import IMAGE, SLEEPER, Stack, container_actions, free_port, wait_for
+from stacks import (
+    IMAGE,
+    SLEEPER,
+    Stack,
+    container_actions,
+    free_port,
+    orchestra_binary,
+    wait_for,
+)
 
 pytestmark = pytest.mark.engine
 
@@ -146,3 +156,42 @@ def test_ls_lists_the_project_with_its_states(stack: Stack) -> None:
     assert "running(1)" in mine[0]["status"] and "exited(1)" in mine[0]["status"], mine
     table = stack.ok("ls").out
     assert any(line.split()[0] == stack.project for line in table.splitlines()[1:]), table
+
+
+def test_logs_follow_reads_every_container_until_ctrl_c(stack: Stack) -> None:
+    stack.write(f"""
+        services:
+          one:
+            image: {IMAGE}
+            command: sh -c 'while true; do echo tick-one; sleep 0.3; done'
+            init: true
+          two:
+            image: {IMAGE}
+            command: sh -c 'while true; do echo tick-two; sleep 0.3; done'
+            init: true
+    """)
+    stack.up()
+    command = ["-p", stack.project, "-f", str(stack.file), "logs", "-f", "--no-color"]
+    process = subprocess.Popen(
+        [orchestra_binary(), *command],
+        cwd=stack.directory,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    seen: set[str] = set()
+    try:
+        assert process.stdout is not None
+        deadline = time.monotonic() + 60
+        while seen != {"one-1", "two-1"} and time.monotonic() < deadline:
+            line = process.stdout.readline()
+            if "|" in line:
+                seen.add(line.split("|", 1)[0].strip())
+        process.send_signal(signal.SIGINT)
+        _, err = process.communicate(timeout=30)
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+    assert seen == {"one-1", "two-1"}, seen
+    assert process.returncode == 130 and "Traceback" not in err, err

@@ -66,11 +66,15 @@ def test_port_already_allocated_is_one_line_naming_the_service(
             {SLEEPER}
             ports: ["127.0.0.1:{port_holder}:80"]
     """)
-    result = stack.run("up", "--progress", "plain")
-    assert_clean_failure(result, 1)
+    result, events = stack.up_watched()
+    # Found before acting (orchestra.preflight): exit 2, as for any user mistake. docker compose
+    # creates the network and the container first, then fails at start with exit 1.
+    assert_clean_failure(result, 2)
+    assert mutations(events) == [], "nothing may change when a port is known to be taken"
     lines = error_lines(result.err)
     assert len(lines) == 1, str(result)
-    assert "web" in lines[0] and str(port_holder) in lines[0] and "allocated" in lines[0]
+    assert "web" in result.err and str(port_holder) in result.err
+    assert "already published" in result.err
 
 
 def test_missing_image_fails_before_any_container_changes(stack: Stack) -> None:
@@ -112,10 +116,10 @@ def test_container_name_conflict_with_a_foreign_container(stack: Stack, squatter
             container_name: {stack.project}-fixed
     """)
     result = stack.run("up", "--progress", "plain")
-    assert_clean_failure(result, 1)
+    assert_clean_failure(result, 2)  # found before acting, like any user mistake
     lines = error_lines(result.err)
-    assert len(lines) == 1 and f"{stack.project}-fixed" in lines[0], str(result)
-    assert "in use" in lines[0] or "conflict" in lines[0].lower()
+    assert len(lines) == 1, str(result)
+    assert f"{stack.project}-fixed" in result.err and "is taken by" in result.err
     squatter.reload()
     assert squatter.status == "running"
     assert "com.docker.compose.project" not in squatter.labels

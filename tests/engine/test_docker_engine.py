@@ -22,9 +22,11 @@ from orchestra.engine.base import (
     HealthStatus,
     NetworkAttachment,
     NetworkSpec,
+    PortBinding,
     VolumeSpec,
 )
 from orchestra.engine.docker import DockerEngine
+from orchestra.engine.docker_transport import open_transport
 from orchestra.errors import ConflictError
 
 pytestmark = [pytest.mark.engine, pytest.mark.anyio]
@@ -106,25 +108,22 @@ async def test_observe_returns_exactly_the_project(
 
 
 async def test_observe_makes_three_list_calls_and_no_inspect(
-    engine: DockerEngine, make_spec: SpecFactory, project_name: str, monkeypatch: pytest.MonkeyPatch
+    engine: DockerEngine, make_spec: SpecFactory, project_name: str
 ) -> None:
     for n in range(3):
         await engine.create_container(make_spec("web", number=n + 1))
-    api = engine._api  # the real low-level client, spied on: which HTTP calls does observe make?
     calls: list[str] = []
-    for method in ("containers", "networks", "volumes", "inspect_container"):
-        real = getattr(api, method)
-
-        def spy(*args: Any, _real: Any = real, _name: str = method, **kwargs: Any) -> Any:
-            calls.append(_name)
-            return _real(*args, **kwargs)
-
-        monkeypatch.setattr(api, method, spy)
-
+    # Every short call goes through the transport: record what observe sends.
+    engine.transport.observers.append(lambda method, path: calls.append(f"{method} {path}"))
     observed = await engine.observe(project_name)
 
     assert len(observed.containers) == 3
-    assert sorted(calls) == ["containers", "networks", "volumes"]
+    version = engine.api_version
+    assert sorted(calls) == [
+        f"GET /v{version}/containers/json",
+        f"GET /v{version}/networks",
+        f"GET /v{version}/volumes",
+    ]
 
 
 async def test_list_projects_groups_by_project_label(
@@ -295,10 +294,18 @@ async def test_networks_and_volumes_are_created_with_their_settings(
     assert not docker_client.volumes.list(filters={"name": vol.name})
 
 
+def _engine_on(kind: str, patience: float) -> DockerEngine:
+    if kind == "sdk":
+        return DockerEngine(docker.DockerClient.from_env(), network_remove_patience=patience)
+    transport, host = open_transport(8, 120)
+    return DockerEngine(transport, host=host, network_remove_patience=patience)
+
+
+@pytest.mark.parametrize("kind", ["raw", "sdk"])
 async def test_remove_network_gives_up_on_active_endpoints_with_a_conflict(
-    docker_client: Any, make_spec: SpecFactory, project_name: str
+    docker_client: Any, make_spec: SpecFactory, project_name: str, kind: str
 ) -> None:
-    engine = DockerEngine(docker.DockerClient.from_env(), network_remove_patience=0.6)
+    engine = _engine_on(kind, 0.6)
     try:
         name = f"{project_name}_busy"
         net = await engine.create_network(NetworkSpec(name, net_labels(project_name, "busy")))
@@ -309,6 +316,11 @@ async def test_remove_network_gives_up_on_active_endpoints_with_a_conflict(
             await engine.remove_network(net)
         assert 0.5 < time.monotonic() - started < 5, "retried for the patience, then gave up"
         assert "active endpoints" in str(caught.value)
+        assert f"network {name} (" in str(caught.value), "the message names the network"
+        # The next up finds the network left in place and reuses it: never a second one.
+        again = await engine.create_network(NetworkSpec(name, net_labels(project_name, "busy")))
+        assert again == net
+        assert [n.id for n in docker_client.networks.list(names=[name]) if n.name == name] == [net]
 
         await engine.remove_container(cid, force=True)
         await engine.remove_network(net)
@@ -331,3 +343,34 @@ async def test_concurrent_calls_stay_within_the_connection_pool(
         await engine.close()
     assert len(observed.containers) == 12
     assert "Connection pool is full" not in caplog.text
+
+
+async def test_the_list_call_carries_what_ps_shows(
+    engine: DockerEngine, make_spec: SpecFactory, project_name: str
+) -> None:
+    # What `ps` needs comes from the list call; it must agree with a full inspect.
+    port = PortBinding(80, host_ip="127.0.0.1", host_port="")
+    web = await engine.create_container(make_spec("web", ports=(port,)))
+    job = await engine.create_container(make_spec("job", command=("sh", "-c", "exit 3")))
+    for cid in (web, job):
+        await engine.start_container(cid)
+    with anyio.fail_after(30):
+        while (await engine.inspect_container(job)).status is not ContainerStatus.EXITED:
+            await anyio.sleep(0.2)
+
+    listed = {c.service: c for c in (await engine.observe(project_name)).containers}
+    for service, cid in (("web", web), ("job", job)):
+        state = await engine.inspect_container(cid)
+        row = listed[service]
+        assert (row.status, row.exit_code, row.ports) == (
+            state.status,
+            state.exit_code,
+            state.ports,
+        )
+    assert listed["job"].exit_code == 3 and listed["job"].status_text.startswith("Exited (3)")
+    assert listed["web"].ports[0].startswith("127.0.0.1:") and listed["web"].ports[0].endswith(
+        "->80/tcp"
+    )
+    assert listed["web"].status_text.startswith("Up")
+    assert listed["web"].image == "orchestra-test/busybox:1"
+    assert listed["web"].command == "sleep 300"

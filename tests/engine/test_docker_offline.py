@@ -1,11 +1,12 @@
 """The adapter's pure parts and its unreachable-engine path: no engine needed.
 
-The create-request builder runs against an SDK client pinned to an API version and pointed
-at a socket that does not exist: building a request never talks to the engine.
+The create-request builder takes only the API version: building a request never talks to the
+engine. The unreachable-engine checks run on both transports (raw HTTP and the SDK fallback).
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import anyio
@@ -13,7 +14,6 @@ import docker
 import pytest
 import requests
 from docker import errors as docker_errors
-from docker.api import APIClient
 
 from orchestra.engine.base import (
     ContainerSpec,
@@ -29,8 +29,15 @@ from orchestra.engine.base import (
 from orchestra.engine.docker import DockerEngine
 from orchestra.engine.docker_convert import build_create_request, restart_policy
 from orchestra.engine.docker_errors import translate
-from orchestra.engine.docker_observe import container_state, health_from_status_text
+from orchestra.engine.docker_http import EngineConnectError, EngineHttpError, PlainAddress
+from orchestra.engine.docker_observe import (
+    container_state,
+    exit_code_from_status_text,
+    health_from_status_text,
+    observed_container,
+)
 from orchestra.engine.docker_streams import LineSplitter
+from orchestra.engine.docker_transport import RawTransport
 from orchestra.errors import (
     ConflictError,
     EngineError,
@@ -48,8 +55,9 @@ RESOURCE_KEYS = (
 )  # fmt: skip
 
 
-def api(version: str = "1.41") -> APIClient:
-    return APIClient(base_url=NOWHERE, version=version)
+def api(version: str = "1.41") -> str:
+    """The API version the request is built for (the builder needs nothing else)."""
+    return version
 
 
 def spec(**fields: Any) -> ContainerSpec:
@@ -73,9 +81,20 @@ def test_from_env_without_an_engine_says_how_to_fix_it(
     assert caught.value.__cause__ is not None
 
 
+def raw_engine() -> DockerEngine:
+    transport = RawTransport(PlainAddress(socket_path=NOWHERE.removeprefix("unix://")))
+    transport.api_version = "1.41"
+    return DockerEngine(transport, host=NOWHERE)
+
+
+def sdk_engine() -> DockerEngine:
+    return DockerEngine(docker.DockerClient(base_url=NOWHERE, version="1.41"), host=NOWHERE)
+
+
 @pytest.mark.anyio
-async def test_calls_on_a_vanished_engine_are_unavailable() -> None:
-    engine = DockerEngine(docker.DockerClient(base_url=NOWHERE, version="1.41"), host=NOWHERE)
+@pytest.mark.parametrize("make", [raw_engine, sdk_engine], ids=["raw", "sdk"])
+async def test_calls_on_a_vanished_engine_are_unavailable(make: Callable[[], DockerEngine]) -> None:
+    engine = make()
     with pytest.raises(EngineUnavailableError, match=r"nonexistent\.sock"):
         await engine.ping()
     with pytest.raises(EngineUnavailableError):
@@ -129,6 +148,23 @@ def api_error(
             EngineUnavailableError,
             "cannot reach the Docker Engine at h (refused)",
         ),
+        # The raw HTTP path's failures map to the same errors and messages.
+        (EngineHttpError(404, "No such image: x:1"), ImageNotFoundError, "act: image x:1 is not"),
+        (EngineHttpError(404, "No such container: c"), NotFoundError, "act: No such container: c"),
+        (EngineHttpError(409, 'name "/w" is in use'), ConflictError, 'act: name "/w" is in use'),
+        (
+            EngineHttpError(500, "x: Bind for 0.0.0.0:8080 failed: port is already allocated"),
+            ConflictError,
+            "act: host port 0.0.0.0:8080 is already",
+        ),
+        (EngineHttpError(500, "something else"), EngineError, "act: something else"),
+        (TimeoutError("timed out"), EngineError, "act: the Docker Engine at h did not answer"),
+        (
+            EngineConnectError("[Errno 111] Connection refused"),
+            EngineUnavailableError,
+            "cannot reach the Docker Engine at h ([Errno 111] Connection refused)",
+        ),
+        (ConnectionResetError("reset"), EngineUnavailableError, "cannot reach the Docker Engine"),
     ],
 )
 def test_translate_most_specific_first(error: Exception, expected: type, text: str) -> None:
@@ -378,3 +414,37 @@ def test_the_limiter_is_created_outside_an_event_loop() -> None:
             await engine.ping()
 
     anyio.run(use)
+
+
+@pytest.mark.parametrize(
+    ("text", "code"),
+    [
+        ("Exited (137) 2 seconds ago", 137),
+        ("Exited (0) About a minute ago", 0),
+        ("Up 3 seconds (healthy)", 0),
+        ("Created", 0),
+        ("", 0),
+    ],
+)
+def test_exit_code_from_the_list_status_text(text: str, code: int) -> None:
+    assert exit_code_from_status_text(text) == code
+
+
+def test_a_list_row_gives_what_ps_shows() -> None:
+    row = {
+        "Id": "abc",
+        "Names": ["/p-web-1"],
+        "Image": "img:1",
+        "Command": "sleep 300",
+        "State": "exited",
+        "Status": "Exited (2) 5 seconds ago",
+        "Ports": [
+            {"IP": "0.0.0.0", "PrivatePort": 80, "PublicPort": 8080, "Type": "tcp"},
+            {"IP": "::", "PrivatePort": 80, "PublicPort": 8080, "Type": "tcp"},
+            {"PrivatePort": 9000, "Type": "tcp"},
+        ],
+    }
+    seen = observed_container(row)
+    assert (seen.image, seen.command, seen.exit_code) == ("img:1", "sleep 300", 2)
+    assert seen.status_text == "Exited (2) 5 seconds ago"
+    assert seen.ports == ("0.0.0.0:8080->80/tcp", ":::8080->80/tcp")

@@ -4,6 +4,7 @@ naming. (Behaviour against a real engine: tests/engine/test_api.py and test_pyte
 
 from __future__ import annotations
 
+import inspect
 import re
 import subprocess
 import sys
@@ -203,3 +204,66 @@ def test_project_names_are_unique_valid_and_name_the_worker() -> None:
     alone = StackRegistry(prefix="pt", run="ab12cd", worker="", keep=False, log_lines=50)
     assert alone.project_name(StackRequest(files=())) == "pt-ab12cd-1-stack"
     assert all(re.fullmatch(r"[a-z0-9][a-z0-9_-]*", n) for n in names)
+
+
+def test_container_info_from_the_list_call_alone() -> None:
+    row = ObservedContainer(
+        id="abc",
+        name="p-web-1",
+        labels={"com.docker.compose.service": "web", "com.docker.compose.container-number": "1"},
+        status=ContainerStatus.EXITED,
+        health=HealthStatus.UNHEALTHY,
+        image_id="sha256:1",
+        exit_code=3,
+        ports=(":::8000->80/tcp", "0.0.0.0:8000->80/tcp"),
+    )
+    info = ContainerInfo.listed(row)
+    assert (info.name, info.service, info.number) == ("p-web-1", "web", 1)
+    assert (info.state, info.health, info.exit_code) == ("exited", "unhealthy", 3)
+    assert info.ports == (
+        PublishedPort(80, "tcp", "::", 8000),
+        PublishedPort(80, "tcp", "0.0.0.0", 8000),
+    )
+    assert info.limits == {} and not info.running
+
+
+# Documented tables: "| `up(services=None, wait=True, ...)` | ..." → method → parameter names.
+_DOC_ROW = re.compile(r"^\| `(\w+)\(([^)]*)\)` \|", re.MULTILINE)
+
+
+def _documented() -> dict[str, list[str]]:
+    text = (PACKAGE.parent / "docs" / "api.md").read_text()
+    return {
+        name: [p.split("=")[0].strip() for p in params.split(",") if p.strip()]
+        for name, params in _DOC_ROW.findall(text)
+    }
+
+
+def _parameters(function: object) -> list[str]:
+    return [p for p in inspect.signature(function).parameters if p != "self"]  # type: ignore[arg-type]
+
+
+def test_the_documented_signatures_are_the_real_ones() -> None:
+    documented = _documented()
+    assert set(documented) >= {"up", "down", "plan", "ps", "logs", "exec", "port", "wait_healthy"}
+    for method, params in documented.items():
+        assert params == _parameters(getattr(orchestra.Stack, method)), method
+
+
+@pytest.mark.parametrize("method", ["up", "down", "plan", "ps", "logs", "exec", "port"])
+def test_sync_stack_takes_the_same_arguments(method: str) -> None:
+    async_only = {"cancel", "on_plan", "follow"}  # an anyio.Event, a hook, a live stream
+    expected = [p for p in _parameters(getattr(orchestra.Stack, method)) if p not in async_only]
+    assert _parameters(getattr(orchestra.SyncStack, method)) == expected
+
+
+def test_a_stack_opened_by_name_refuses_what_needs_the_files() -> None:
+    import anyio
+
+    stack = orchestra.Stack.by_name("someproject")
+    assert stack.name == "someproject"
+    assert "unknown" in repr(stack)
+    with pytest.raises(orchestra.UsageError, match="opened by name"):
+        _ = stack.project
+    with pytest.raises(orchestra.UsageError, match="opened by name"):
+        anyio.run(stack.up)  # before any engine call: no engine is needed to see it

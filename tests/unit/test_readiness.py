@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from dataclasses import replace
 
 import anyio
 import pytest
@@ -24,7 +25,9 @@ from orchestra.readiness import (
     ReadinessFailed,
     Verdict,
     judge,
+    rfc3339_from_ns,
     rfc3339_ns,
+    turned_healthy,
     wait_ready,
 )
 
@@ -261,3 +264,77 @@ async def test_watch_disarms_waiters_it_no_longer_needs() -> None:
     cid = await started(engine)
     await wait_ready(engine, cid, H, "db", watch=watch, poll_interval=0.01)
     assert watch._waiters == {}
+
+
+@pytest.mark.anyio
+async def test_a_healthy_event_ends_the_wait_without_another_inspect() -> None:
+    engine = FakeEngine(behaviours={"db": FakeBehaviour(healthy_after=0.1)})
+    watch = ContainerWatch(engine, "p")
+    async with anyio.create_task_group() as tg:
+        await tg.start(watch.run)
+        cid = await started(engine)
+        healthy_at = anyio.current_time() + 0.1
+        ready = await wait_ready(engine, cid, H, "db", watch=watch, poll_interval=30)
+        done_at = anyio.current_time()
+        tg.cancel_scope.cancel()
+    assert ready.health is HealthStatus.HEALTHY
+    assert rfc3339_ns(ready.health_log_end) is not None
+    calls = zip(engine.calls, engine.call_times, strict=True)
+    inspected = [at for (method, _), at in calls if method == "inspect_container"]
+    assert inspected and max(inspected) < healthy_at  # none after the healthy event
+    assert done_at - healthy_at < 0.05
+
+
+def _state(
+    status: ContainerStatus = RUN, health: HealthStatus | None = HealthStatus.STARTING
+) -> ContainerState:
+    return ContainerState("c1", "p-db-1", status, health, 0, START, "")
+
+
+def _event(action: str, at: str) -> EngineEvent:
+    stamp = rfc3339_ns(at)
+    assert stamp is not None
+    return EngineEvent("container", action, "c1", {}, stamp)
+
+
+@pytest.mark.parametrize(
+    ("state", "action", "at", "expected"),
+    [
+        (_state(), "health_status: healthy", AFTER, True),
+        (_state(), "health_status: healthy", START, True),
+        (_state(), "health_status: healthy", BEFORE, False),  # a result from an earlier run
+        (_state(), "health_status: unhealthy", AFTER, False),
+        (_state(), "die", AFTER, False),
+        (_state(MADE), "health_status: healthy", AFTER, False),  # not seen running yet
+        (_state(health=None), "health_status: healthy", AFTER, False),
+    ],
+)
+def test_turned_healthy_trusts_only_fresh_healthy_results(
+    state: ContainerState, action: str, at: str, expected: bool
+) -> None:
+    assert turned_healthy(state, _event(action, at)) is expected
+
+
+def test_rfc3339_from_ns_is_the_inverse_of_rfc3339_ns() -> None:
+    for text in (START, BEFORE, "2024-05-01T10:00:00.123456789Z"):
+        stamp = rfc3339_ns(text)
+        assert stamp is not None
+        assert rfc3339_ns(rfc3339_from_ns(stamp)) == stamp
+
+
+@pytest.mark.parametrize(
+    ("output", "saturated", "verdict"),
+    [
+        ("Health check exceeded timeout (1s)", True, Verdict.PENDING),  # the engine's fault
+        ("Health check exceeded timeout (1s)", False, Verdict.FAILED),  # as compose says
+        ("connection refused", True, Verdict.FAILED),  # the service answered badly
+    ],
+)
+def test_timed_out_checks_are_not_final_only_on_a_saturated_engine(
+    output: str, saturated: bool, verdict: Verdict
+) -> None:
+    state = ContainerState(
+        "c1", "p-db-1", RUN, HealthStatus.UNHEALTHY, 0, START, "", health_log=(output,)
+    )
+    state = replace(state, health_log_end=AFTER)
+    assert judge(state, H, "db", saturated)[0] is verdict

@@ -18,10 +18,14 @@ from orchestra import (
     ContainerStatus,
     ExecResult,
     HealthStatus,
+    Interrupted,
     LogLine,
+    OpEvent,
     OrchestraError,
+    Phase,
     Plan,
     Project,
+    ProjectLockedError,
     PublishedPort,
     SpecError,
     Stack,
@@ -54,6 +58,37 @@ async def visit_count(compose: Path) -> int:
                 break
         print(url, code, healthy, running, ports, memory)
         return len(infos)
+
+
+async def controlled(compose: Path) -> list[str]:
+    done: list[str] = []
+
+    def show(event: OpEvent) -> None:
+        if event.phase is Phase.DONE:
+            done.append(f"{event.target} {event.elapsed:.1f}s")
+
+    cancel = anyio.Event()
+    stack = Stack(compose, client="downstream", on_lock_wait=lambda holder: print(holder))
+    preview: Plan = await stack.up(dry_run=True)
+    seen: list[Plan] = []
+    try:
+        await stack.up(
+            ["app"],
+            no_wait=True,
+            progress=show,
+            cancel=cancel,
+            scale={"app": 2},
+            on_plan=seen.append,
+        )
+    except (ProjectLockedError, Interrupted) as error:
+        done.append(str(error))
+    quick: list[ContainerInfo] = await stack.ps("app", include_stopped=False, limits=False)
+    async with aclosing(stack.logs(["app", "db"], follow=True)) as lines:
+        async for line in lines:
+            done.append(line.text)
+            break
+    removed: Plan = await Stack.by_name(stack.name).down(volumes=True, no_wait=True)
+    return [*done, preview.render(), removed.render(), str(len(quick) + len(seen))]
 
 
 def blocking(compose: Path) -> str:

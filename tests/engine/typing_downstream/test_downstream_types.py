@@ -28,6 +28,10 @@ async def wrong(stack: Stack) -> None:
 def wrong_too(stack: SyncStack) -> None:
     for line in stack.logs("web", follow=True):
         pass
+
+async def wrong_three(stack: Stack) -> None:
+    await stack.up(progress="plain")
+    await stack.down(cancel=True)
 """
 
 
@@ -49,4 +53,4 @@ def test_downstream_code_passes_mypy_strict_and_misuse_fails(tmp_path: Path) -> 
     done = mypy(tmp_path, good, bad)  # one run: the cold cache of anyio and pytest costs most
     errors = [line for line in done.stdout.splitlines() if ": error:" in line]
     assert not [e for e in errors if e.startswith("downstream.py")], done.stdout
-    assert sorted({int(e.split(":")[1]) for e in errors}) == [5, 6, 7, 10], done.stdout
+    assert sorted({int(e.split(":")[1]) for e in errors}) == [5, 6, 7, 10, 14, 15], done.stdout

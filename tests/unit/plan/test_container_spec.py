@@ -125,7 +125,7 @@ def test_volume_mounts_resolve_named_volumes_to_engine_names() -> None:
     )
     assert spec.mounts == (
         Mount("bind", "/etc/conf", "/srv/conf", read_only=True, propagation="rshared"),
-        Mount("bind", "/x", "/srv/x", create_host_path=False),
+        Mount("bind", "/x", "/srv/x"),  # long syntax: created when missing, as compose does
         Mount("volume", "/data", "demo_data", nocopy=True),
         Mount("volume", "/cache", "shared-cache", subpath="sub"),
         Mount("volume", "/anon", None),
@@ -137,25 +137,6 @@ def test_tmpfs_attribute_entries_keep_every_mount_option() -> None:
     spec = spec_of('tmpfs: ["/run:size=64m,mode=1777,noexec", /tmp]')
     assert dict(spec.tmpfs) == {"/run": "size=64m,mode=1777,noexec", "/tmp": ""}
     assert all(m.type != "tmpfs" for m in spec.mounts)
-
-
-def test_file_secrets_and_configs_are_read_only_binds() -> None:
-    top = (
-        "secrets:\n  pw: {file: /run/pw.txt}\n  token: {environment: TOKEN}\n"
-        "configs:\n  app: {file: /etc/app.ini}\n"
-    )
-    spec = spec_of(
-        "secrets: [pw, {source: pw, target: nested/pw}, token]\n"
-        "configs: [app, {source: app, target: /etc/app.ini}]",
-        top,
-    )
-    bind = {"read_only": True, "create_host_path": False}
-    assert spec.mounts == (
-        Mount("bind", "/run/secrets/pw", "/run/pw.txt", **bind),  # type: ignore[arg-type]
-        Mount("bind", "/run/secrets/nested/pw", "/run/pw.txt", **bind),  # type: ignore[arg-type]
-        Mount("bind", "/app", "/etc/app.ini", **bind),  # type: ignore[arg-type]
-        Mount("bind", "/etc/app.ini", "/etc/app.ini", **bind),  # type: ignore[arg-type]
-    )
 
 
 def test_networks_carry_compose_aliases_addresses_and_priority_order() -> None:
@@ -308,7 +289,7 @@ def test_settings_the_engine_would_ignore_are_warned_about() -> None:
         cgroup_parent: /custom
         tmpfs: ["/run:size=1m,noexec"]
         networks: {default: {gw_priority: 1}}
-        secrets: [{source: pw, mode: 0o400}, token]
+        secrets: [{source: pw, mode: 0o400}, token, vault]
         deploy:
           mode: global
           labels: {a: b}
@@ -316,7 +297,8 @@ def test_settings_the_engine_would_ignore_are_warned_about() -> None:
           restart_policy: {max_attempts: 2, window: 10s}
           resources: {reservations: {pids: 5}}
         """,
-        "secrets:\n  pw: {file: /run/pw}\n  token: {environment: TOKEN}\n",
+        "secrets:\n  pw: {file: /run/pw}\n  token: {environment: TOKEN}\n"
+        "  vault: {external: true}\n",
     )
     assert service_warnings(project, project.services["web"]) == [
         "service web: deploy.resources.reservations.pids is ignored (pids is only a limit)",
@@ -328,8 +310,7 @@ def test_settings_the_engine_would_ignore_are_warned_about() -> None:
         "service web: deploy.mode global is ignored without Swarm (one replica per node)",
         "service web: cgroup_parent is not supported by orchestra yet: ignored",
         "service web: networks.default.gw_priority needs a newer engine API: ignored",
-        "service web: secret pw: uid, gid and mode are ignored for a bind-mounted file",
-        "service web: secret token: environment/content secrets are not supported yet: not mounted",
+        "service web: secret vault: external secrets exist only in Swarm: not mounted",
     ]
     assert (
         service_warnings(

@@ -152,3 +152,46 @@ def test_profile_disabled_services_and_one_offs_are_removed_with_the_project() -
         #5 container:web:3 REMOVE (down)
         [2,4,5] -> #6 network:default REMOVE (down)
     """)
+
+
+TWO_NETWORKS = """
+services:
+  db:
+    image: postgres:16
+    networks: [back]
+  web:
+    image: nginx:1
+    networks: [front, back]
+    depends_on: [db]
+  edge:
+    image: nginx:1
+    networks: [front]
+networks:
+  front: {}
+  back: {}
+"""
+
+
+def test_a_network_goes_as_soon_as_its_own_containers_are_gone() -> None:
+    project = load(TWO_NETWORKS)
+    observed = converged(project)
+    on = {"db": {"demo_back"}, "web": {"demo_front", "demo_back"}, "edge": {"demo_front"}}
+    known = tuple(replace(c, networks=frozenset(on[c.service or ""])) for c in observed.containers)
+    plan = plan_down("demo", replace(observed, containers=known), project)
+    assert plan.render() == golden("""
+        #1 container:edge:1 STOP (down)
+        [1] -> #2 container:edge:1 REMOVE (down)
+        #3 container:web:1 STOP (down)
+        [3] -> #4 container:web:1 REMOVE (down)
+        [3] -> #5 container:db:1 STOP (down)
+        [5] -> #6 container:db:1 REMOVE (down)
+        [4,6] -> #7 network:back REMOVE (down)
+        [2,4] -> #8 network:front REMOVE (down)
+    """)
+    # A container whose networks the list call did not give may be on any of them.
+    unknown = tuple(replace(c, networks=None) if c.service == "edge" else c for c in known)
+    plan = plan_down("demo", replace(observed, containers=unknown), project)
+    assert plan.render().splitlines()[-2:] == [
+        "[2,4,6] -> #7 network:back REMOVE (down)",
+        "[2,4] -> #8 network:front REMOVE (down)",
+    ]

@@ -19,6 +19,7 @@ from orchestra.engine.base import (
     ContainerStatus,
     HealthSpec,
     HealthStatus,
+    InjectedFile,
     LogConfig,
     Mount,
     NetworkAttachment,
@@ -95,6 +96,7 @@ CONTAINER = ContainerSpec(
     platform="linux/amd64",
     mac_address="02:42:ac:11:00:03",
     annotations={"x": "y"},
+    files=(InjectedFile("/run/secrets/s", "aGk=", 1, 2, 0o400),),
 )
 NETWORK_SPEC = NetworkSpec(
     "p_back", {"l": "v"}, "bridge", {"o": "1"}, True, True, True, "default",
@@ -105,7 +107,10 @@ BUILD_SPEC = BuildSpec(
     "p-app", "/src", "Dockerfile.dev", {"V": "1"}, "dev", {"l": "v"}, "host", True, True,
     ("h:1.2.3.4",), 64,
 )  # fmt: skip
-SPECS = [CONTAINER, NETWORK_SPEC, VOLUME_SPEC, BUILD_SPEC, *MOUNTS[:1], NETWORK, RESOURCES]
+SPECS = [
+    CONTAINER, NETWORK_SPEC, VOLUME_SPEC, BUILD_SPEC, *MOUNTS[:1], NETWORK, RESOURCES,
+    CONTAINER.files[0],
+]  # fmt: skip
 
 
 def _default(f: dataclasses.Field[Any]) -> Any:

@@ -144,6 +144,11 @@ def test_network_mode_problems(mode: str, expected: str) -> None:
     assert expected in found[0]
 
 
+def _plain(refs: tuple[FileReference, ...]) -> tuple[FileReference, ...]:
+    """The references without the values the loader read (``secret_values``)."""
+    return tuple(FileReference(r.source, r.target, r.uid, r.gid, r.mode) for r in refs)
+
+
 def test_secret_and_config_references() -> None:
     top = "secrets: {s: {file: /s}, t: {file: /t}}\nconfigs: {c: {content: hi}}"
     service = service_of(
@@ -151,16 +156,19 @@ def test_secret_and_config_references() -> None:
         "configs: [c, {source: c, target: /etc/c, mode: '0444'}]",
         top,
     )
-    assert service.secrets == (
+    assert _plain(service.secrets) == (
         FileReference("s", "/run/secrets/s"),
         FileReference("t", "/run/x", "1000", "1", 0o440),
     )
-    assert service.configs == (FileReference("c"), FileReference("c", "/etc/c", mode=0o444))
+    assert _plain(service.configs) == (
+        FileReference("c"),
+        FileReference("c", "/etc/c", mode=0o444),
+    )
 
 
 def test_secret_long_form_without_target_gets_the_default() -> None:
     service = service_of("secrets: [{source: s, mode: 288}]", "secrets: {s: {file: /s}}")
-    assert service.secrets == (FileReference("s", "/run/secrets/s", mode=0o440),)
+    assert _plain(service.secrets) == (FileReference("s", "/run/secrets/s", mode=0o440),)
 
 
 @pytest.mark.parametrize(

@@ -96,11 +96,17 @@ def test_legacy_external_name() -> None:
         ("volumes: {v: {external: yes-please}}", "volumes.v.external: must be a boolean"),
         (
             "secrets: {s: {file: /s, environment: E}}",
-            "compose.yaml:2:11: secrets.s: a secret needs exactly one of file, environment or "
-            "external",
+            "compose.yaml:2:11: secrets.s: a secret needs exactly one of file, environment, "
+            "content or external",
         ),
-        ("secrets: {s: {content: x}}", "secrets.s.content: unknown attribute"),
-        ("secrets: {s: }", "secrets.s: a secret needs one of file, environment or external"),
+        (
+            "secrets: {s: {content: x, environment: E}}",
+            "secrets.s: a secret needs exactly one of file, environment, content or external",
+        ),
+        (
+            "secrets: {s: }",
+            "secrets.s: a secret needs one of file, environment, content or external",
+        ),
         ("secrets: {s: {file: /s, driver: vault}}", "secrets.s.driver: not supported by orchestra"),
         (
             "configs: {c: {labels: {a: b}}}",
