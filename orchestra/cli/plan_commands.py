@@ -90,7 +90,11 @@ def _make_plan(ctx: typer.Context, services: tuple[str, ...], out: str | None) -
     saved = run_async(work)
     if out is not None:
         try:
-            Path(out).write_text(dumps(saved))
+            # A saved plan holds secret values (``up --plan`` needs them): owner-only.
+            fd = os.open(out, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+            os.fchmod(fd, 0o600)  # also when the file was already there
+            with os.fdopen(fd, "w", encoding="utf-8") as handle:
+                handle.write(dumps(saved))
         except OSError as exc:
             raise OrchestraError(f"cannot write the plan to {out}: {exc}") from exc
     return saved

@@ -66,7 +66,10 @@ def test_up_plan_applies_exactly_the_saved_plan(stack: Stack, tmp_path: Path) ->
     app(stack).up()
     app(stack, host="db2")
     saved = tmp_path / "plan.json"
+    saved.write_text("{}")
+    saved.chmod(0o644)
     assert stack.run("plan", "-o", str(saved)).rc == 2
+    assert saved.stat().st_mode & 0o777 == 0o600, "a saved plan may hold secret values"
     app(stack, host="ignored")  # the saved plan, not the files, says what to do now
     result, events = stack.up_watched("--plan", str(saved))
     assert result.rc == 0, str(result)
