@@ -9,9 +9,12 @@ memory in the child's peak RSS. Imports only the stdlib.
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import shutil
 import signal
+import subprocess
+import sys
 import threading
 import time
 from collections.abc import Mapping, Sequence
@@ -19,7 +22,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
-__all__ = ["Measurement", "measure"]
+__all__ = ["Measurement", "measure", "measure_isolated"]
 
 _TAIL_BYTES = 2000
 
@@ -102,3 +105,37 @@ def measure(
         timed_out=killed.is_set(),
         tail=_tail(log, since) if rc != 0 else "",
     )
+
+
+_MEASURE_AND_PRINT = (
+    "import json, sys; from pathlib import Path; from bench.measure import measure; "
+    "a = json.loads(sys.argv[1]); "
+    "print(json.dumps(measure(a['argv'], log=Path(a['log']), timeout=a['timeout']).to_json()))"
+)
+
+
+def measure_isolated(
+    argv: Sequence[str],
+    *,
+    log: Path,
+    env: Mapping[str, str] | None = None,
+    timeout: float = 600.0,
+) -> Measurement:
+    """``measure`` run from a fresh, small interpreter.
+
+    Linux carries a process's peak RSS across ``exec`` (the old address space's high-water
+    mark is kept), even with ``posix_spawn``: a child spawned by a big process, such as a long
+    pytest run at ~300 MB, reports that peak as its own. A fresh interpreter in between has
+    only its own ~15 MB to pass on.
+    """
+    request = json.dumps({"argv": list(argv), "log": str(log), "timeout": timeout})
+    done = subprocess.run(
+        [sys.executable, "-c", _MEASURE_AND_PRINT, request],
+        env=dict(os.environ if env is None else env),
+        cwd=Path(__file__).resolve().parent.parent,
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=timeout + 60,
+    )
+    return Measurement(**json.loads(done.stdout))

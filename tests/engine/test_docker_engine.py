@@ -55,7 +55,9 @@ async def test_lifecycle_start_stop_restart_rename_remove(
 
     started = time.monotonic()
     await engine.stop_container(cid, timeout=1)
-    assert 0.9 < time.monotonic() - started < 6, "the engine waited our timeout, not its 10 s"
+    # Anything under the engine's default 10 s proves our timeout was used; a loaded engine
+    # takes a few seconds beyond it.
+    assert 0.9 < time.monotonic() - started < 9.5, "the engine waited our timeout, not its 10 s"
     stopped = await engine.inspect_container(cid)
     assert stopped.status is ContainerStatus.EXITED
     assert stopped.finished_at
@@ -63,7 +65,7 @@ async def test_lifecycle_start_stop_restart_rename_remove(
     await engine.start_container(cid)
     started = time.monotonic()
     await engine.restart_container(cid)  # no timeout: the container's own stop_timeout
-    assert 1.9 < time.monotonic() - started < 7
+    assert 1.9 < time.monotonic() - started < 9.5  # the container's 2 s, not the default 10 s
     restarted = await engine.inspect_container(cid)
     assert restarted.status is ContainerStatus.RUNNING
     assert restarted.started_at > first_start

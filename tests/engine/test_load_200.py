@@ -21,7 +21,7 @@ import pytest
 from stacks import SERVICE_LABEL, Stack, events_between, mutations, orchestra_binary
 
 from bench.generate import StackShape, write_stack
-from bench.measure import Measurement, measure
+from bench.measure import Measurement, measure_isolated
 
 pytestmark = [pytest.mark.engine, pytest.mark.slow]
 
@@ -38,7 +38,8 @@ def run(stack: Stack, log: Path, *args: str) -> tuple[Measurement, str]:
     start = log.stat().st_size if log.exists() else 0
     argv = [orchestra_binary(), "-p", stack.project, "-f", str(stack.file), *args]
     env = {**os.environ, "NO_COLOR": "1"}
-    measured = measure(argv, log=log, env=env, timeout=900)
+    # Isolated: measured from this long pytest run, the child would report pytest's own peak.
+    measured = measure_isolated(argv, log=log, env=env, timeout=900)
     with log.open("rb") as handle:
         handle.seek(start)
         output = handle.read().decode("utf-8", "replace")

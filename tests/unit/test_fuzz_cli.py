@@ -30,7 +30,7 @@ from hypothesis import given
 
 from orchestra.cli import main
 
-CLI_EXAMPLES = 600
+CLI_EXAMPLES = 300
 CLEAN_EXITS = frozenset({0, 1, 2, 3})
 _COMPOSE = (
     "services:\n"
