@@ -9,7 +9,7 @@ Stack(...)`` brings the stack up and always tears it down, even when the body fa
 cancelled.
 
 Imports the loader, ``lock`` and the engine protocol; ``reconcile`` (and with it the planner and
-``networkx``) and the Docker adapter only lazily, so that ``orchestra ps`` stays light. Must not
+the executor) and the Docker adapter only lazily, so that ``orchestra ps`` stays light. Must not
 import ``docker``, the CLI or ``rich``.
 """
 
