@@ -7,10 +7,13 @@ and skips locally when no engine answers, and ``project_name`` sweeps what a tes
 from __future__ import annotations
 
 import contextlib
+import os
+import subprocess
 from collections.abc import AsyncIterator, Callable, Iterator
 from typing import Any
 
 import pytest
+from swarm_daemon import SwarmDaemon, swarm_daemon
 
 from orchestra import labels
 from orchestra.engine.base import ContainerSpec
@@ -86,3 +89,42 @@ def decoy_project(project_name: str, docker_client: Any) -> Iterator[str]:
     decoy = f"{project_name}-decoy"
     yield decoy
     sweep(docker_client, decoy)
+
+
+# The Swarm backend's tests share one private single-node swarm per session (tests/engine/
+# swarm_daemon.py): starting one takes ~2 s plus the image copy, and the machine's engine is
+# never made a swarm manager. Each test uses its own project name, swept by label afterwards.
+
+
+@pytest.fixture(scope="session")
+def swarm(docker_client: Any) -> Iterator[SwarmDaemon]:
+    """A private single-node swarm manager (``swarm.host`` is its ``DOCKER_HOST``)."""
+    try:
+        with swarm_daemon() as daemon:
+            yield daemon
+    except (AssertionError, OSError, subprocess.SubprocessError) as exc:
+        if os.environ.get("CI"):
+            pytest.fail(f"CI is set and a private swarm is required: {exc}")
+        pytest.skip(f"cannot start a private swarm: {exc}")
+
+
+def sweep_swarm_project(daemon: SwarmDaemon, project: str) -> None:
+    """Remove the services, then networks, secrets and configs labelled with ``project``."""
+    flt = f"label={labels.PROJECT}={project}"
+    for kind in ("service", "network", "secret", "config"):
+        ids = daemon.docker(kind, "ls", "-q", "--filter", flt).stdout.split()
+        if ids:
+            daemon.docker(kind, "rm", *ids)
+
+
+@pytest.fixture
+def swarm_project(swarm: SwarmDaemon, project_name: str) -> Iterator[str]:
+    """A unique project name on the private swarm; what carries it is swept afterwards."""
+    yield project_name
+    sweep_swarm_project(swarm, project_name)
+
+
+@pytest.fixture
+def swarm_env(swarm: SwarmDaemon) -> dict[str, str]:
+    """The environment for running ``orchestra``/``docker`` against the private swarm."""
+    return {**os.environ, "DOCKER_HOST": swarm.host}
