@@ -27,7 +27,7 @@ from bench.generate import StackShape, write_stack
 from bench.machine import describe_machine, load_average
 from bench.measure import Measurement, measure
 from bench.ps_large import run_ps_large
-from bench.tools import TOOLS, Step, Tool
+from bench.tools import TOOLS, Step, Tool, installed_bytecode
 
 __all__ = ["Settings", "main", "run_bench"]
 
@@ -213,6 +213,7 @@ def main(argv: list[str] | None = None) -> int:
     """Run the benchmark, then write the report and the chart next to it."""
     settings = settings_from(_parser().parse_args(argv))
     os.environ.setdefault("NO_COLOR", "1")
+    installed_bytecode()
     results = run_bench(settings)
     from bench.report import write_report
 

@@ -9,12 +9,14 @@ bench.raw``, plain docker SDK calls). Imports only the stdlib.
 from __future__ import annotations
 
 import importlib.util
+import os
+import subprocess
 import sys
 from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
 
-__all__ = ["TOOLS", "Step", "Tool", "compose_binary", "orchestra_binary"]
+__all__ = ["TOOLS", "Step", "Tool", "compose_binary", "installed_bytecode", "orchestra_binary"]
 
 
 class Step(StrEnum):
@@ -27,6 +29,21 @@ class Step(StrEnum):
     NOOP_UP = "no-op up -d"
     PS = "ps --format json"
     DOWN = "down -v"
+
+
+def installed_bytecode() -> None:
+    """Let the children this process spawns use and keep bytecode, as an installed tool does.
+
+    With PYTHONDONTWRITEBYTECODE set (common in dev shells and CI), every module edited since
+    its bytecode was cached is compiled again by every command: tens of milliseconds that a
+    pip-installed orchestra never pays. So the variable is dropped for the children, and the
+    package is compiled once now (a warm-up that is not measured).
+    """
+    os.environ.pop("PYTHONDONTWRITEBYTECODE", None)
+    spec = importlib.util.find_spec("orchestra")
+    if spec is not None and spec.submodule_search_locations:
+        package = next(iter(spec.submodule_search_locations))
+        subprocess.run([sys.executable, "-m", "compileall", "-q", package], check=False)
 
 
 def orchestra_binary() -> str:

@@ -5,8 +5,9 @@ returns plain records (``api_types``, ``engine.base``'s ``ExecResult``/``LogLine
 delegates to these; they take the engine, the project's name and, when its Compose files were
 loaded, the ``Project`` (None: known by name only, so service names cannot be checked).
 
-Imports the engine protocol, ``readiness``, ``labels``, ``errors`` and ``anyio``; must not import
-``docker``, the CLI, the planner or ``rich``.
+Imports the engine protocol, ``labels``, ``errors``, ``anyio`` and (only in ``wait_healthy``,
+so that ``ps`` does not pay for it) ``readiness``; must not import ``docker``, the CLI, the
+planner or ``rich``.
 """
 
 from __future__ import annotations
@@ -29,7 +30,6 @@ from orchestra.engine.base import (
     ReadyCondition,
 )
 from orchestra.errors import NotFoundError, OrchestraError, UsageError
-from orchestra.readiness import ContainerWatch, wait_ready
 from orchestra.spec.model import Project
 
 __all__ = ["containers", "exec_in", "logs", "port", "ps", "service_list", "wait_healthy"]
@@ -254,6 +254,8 @@ async def wait_healthy(
     chosen = await containers(engine, name, [service])
     if not chosen:
         raise NotFoundError(f'service "{service}" of project {name} has no container')
+    from orchestra.readiness import ContainerWatch, wait_ready
+
     deadline = anyio.current_time() + timeout
     failures: list[OrchestraError] = []
     async with anyio.create_task_group() as group:

@@ -9,7 +9,9 @@
     │   ├── NotFoundError               a resource the call named does not exist
     │   │   └── ImageNotFoundError      an image is neither present nor obtainable
     │   ├── ImageBuildError             a build step failed
-    │   └── ConflictError               a name is taken, a port is allocated, ...
+    │   ├── ConflictError               a name is taken, a port is allocated, ...
+    │   │   └── StaleTaskError          the runtime kept a task of the container (daemon restart)
+    │   └── SwarmNotManagerError        exit 2: --target swarm, but the engine is no swarm manager
     ├── ExecutionFailed                 exit 1: some operations of a plan failed
     └── Interrupted                     exit 130: the user pressed Ctrl-C
 
@@ -34,6 +36,8 @@ __all__ = [
     "OrchestraError",
     "Problem",
     "SpecError",
+    "StaleTaskError",
+    "SwarmNotManagerError",
     "UsageError",
 ]
 
@@ -129,6 +133,23 @@ class ImageBuildError(EngineError):
 
 class ConflictError(EngineError):
     """The engine reported a conflict: a name in use, a port allocated, ..."""
+
+
+class StaleTaskError(ConflictError):
+    """The engine refuses to start a container because its runtime still holds a task of it.
+
+    Engine 20.10 after a daemon restart that cut a start short: containerd kept the task (or
+    the shim's directory), and every later start of that container is refused the same way.
+    """
+
+
+class SwarmNotManagerError(EngineError):
+    """The engine is not a swarm manager (not in a swarm, a worker, locked): the target is wrong.
+
+    Exit 2, as bad input: the engine answers, but the command was pointed at the wrong one.
+    """
+
+    exit_code = 2
 
 
 class ExecutionFailed(OrchestraError):

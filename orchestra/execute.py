@@ -19,13 +19,16 @@ than the checks' interval + timeout (the engine is too busy to run the probes) a
 again as they come on time; while several are overdue, a wait does not fail on an
 ``unhealthy`` that only timed-out checks produced (``readiness.judge``).
 
+A START refused over a stale runtime task replaces its container when the op carries the spec
+(``stale_task``), with a warning in the report and in the plan's (which callers print).
+
 Cancellation (``cancel_event`` set, e.g. by a Ctrl-C handler): nothing new starts, waits stop,
 and mutating calls already running are shielded and finish, so the next observe sees their
 result; ops that never finished are reported CANCELLED. Cancelling a scope around ``execute``
 behaves the same but propagates the cancellation instead of returning a report.
 
-Imports ``plan.ops``, ``readiness``, ``throttle``, ``events``, ``engine.base``, ``errors`` and
-``anyio``; never ``docker`` or ``rich``.
+Imports ``plan.ops``, ``readiness``, ``throttle``, ``stale_task``, ``events``, ``engine.base``,
+``errors`` and ``anyio``; never ``docker`` or ``rich``.
 """
 
 from __future__ import annotations
@@ -46,10 +49,11 @@ from orchestra.engine.base import (
     ProgressCallback,
     VolumeSpec,
 )
-from orchestra.errors import EngineUnavailableError, ExecutionFailed, OrchestraError
+from orchestra.errors import EngineUnavailableError, ExecutionFailed, OrchestraError, StaleTaskError
 from orchestra.events import EventSink, OpEvent, Phase
 from orchestra.plan.ops import Op, OpKind, Plan
 from orchestra.readiness import ContainerWatch, wait_ready
+from orchestra.stale_task import REPLACING, StaleTasks, replaceable
 from orchestra.throttle import HealthLag, PriorityGate, health_grace, priority
 
 __all__ = ["OpResult", "Outcome", "Report", "execute"]
@@ -91,6 +95,7 @@ class Report:
     ids: Mapping[str, str] = field(default_factory=dict)
     cancelled: bool = False
     engine_lost: str | None = None  # why the engine stopped answering, which ended the run
+    warnings: tuple[str, ...] = ()  # e.g. a container replaced over a stale task
 
     def _having(self, outcome: Outcome) -> tuple[OpResult, ...]:
         return tuple(r for r in self.results if r.outcome is outcome)
@@ -160,6 +165,7 @@ class _Run:
         self.results: dict[int, OpResult] = {}
         self.finished = {op.id: anyio.Event() for op in plan.ops}
         self.engine_lost: EngineUnavailableError | None = None
+        self.stale = StaleTasks()
         self.lost = anyio.Event()
 
     async def run_op(self, op: Op) -> None:
@@ -204,7 +210,7 @@ class _Run:
             # sees its result instead of a half-known state.
             with anyio.CancelScope(shield=True):
                 try:
-                    await self._call(op, started)
+                    note = await self._call(op, started)
                 except EngineUnavailableError as exc:
                     self._lose(op, exc, started)
                 except OrchestraError as exc:
@@ -212,7 +218,7 @@ class _Run:
                 else:
                     if op.kind is OpKind.START_CONTAINER and op.target in self.grace:
                         self.lag.started(op.target, anyio.current_time(), self.grace[op.target])
-                    self._record(op, Outcome.DONE, done_message, started)
+                    self._record(op, Outcome.DONE, note or done_message, started)
 
     def _saturated(self) -> bool:
         """Whether several containers' first health results came late lately: then checks that
@@ -256,8 +262,8 @@ class _Run:
             self.engine_lost = exc
         self.lost.set()
 
-    async def _call(self, op: Op, started: float) -> None:
-        """The op's one engine call; created ids are remembered under the op's target."""
+    async def _call(self, op: Op, started: float) -> str:
+        """The op's engine call (ids created are kept by target); a note for the report, or ""."""
         engine, kind = self.engine, op.kind
         if kind is OpKind.PULL_IMAGE:
             progress = self._progress(op, started)
@@ -276,7 +282,7 @@ class _Run:
         elif kind is OpKind.REMOVE_VOLUME:
             await engine.remove_volume(self._id_of(op))
         elif kind is OpKind.START_CONTAINER:
-            await engine.start_container(self._id_of(op))
+            return await self._start(op, started)
         elif kind is OpKind.STOP_CONTAINER:
             await engine.stop_container(self._id_of(op), timeout=op.timeout)
         elif kind is OpKind.RESTART_CONTAINER:
@@ -287,6 +293,20 @@ class _Run:
             await engine.rename_container(self._id_of(op), op.name or "")
         else:
             raise OrchestraError(f"{kind.value} is not supported by orchestra yet")
+        return ""
+
+    async def _start(self, op: Op, started: float) -> str:
+        """Start the op's container, or replace it when the engine kept a stale task of it."""
+        try:
+            await self.engine.start_container(self._id_of(op))
+            return ""
+        except StaleTaskError:
+            if not replaceable(op):
+                raise
+        self._emit(op, Phase.PROGRESS, started, REPLACING)
+        warning = await self.stale.replace(self.engine, op, self.ids)
+        self.plan.warn(warning)
+        return warning
 
     def _progress(self, op: Op, started: float) -> ProgressCallback | None:
         """Passes a build's or pull's progress lines on as PROGRESS events of ``op``."""
@@ -296,7 +316,7 @@ class _Run:
 
     def _id_of(self, op: Op) -> str:
         if op.engine_id is not None:
-            return op.engine_id
+            return self.stale.current(op.engine_id)
         try:
             return self.ids[op.target]
         except KeyError:
@@ -322,7 +342,7 @@ class _Run:
             for op in self.plan.ops
         )
         lost = None if self.engine_lost is None else str(self.engine_lost)
-        return Report(results, dict(self.ids), cancelled, lost)
+        return Report(results, dict(self.ids), cancelled, lost, tuple(self.stale.warnings))
 
 
 _PHASE_OF: Mapping[Outcome, Phase] = MappingProxyType(

@@ -12,10 +12,10 @@ from __future__ import annotations
 
 import heapq
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Literal
 
 from orchestra.errors import DependencyCycleError, Problem, SpecError
+from orchestra.records import record
 
 if TYPE_CHECKING:
     import networkx as nx
@@ -27,7 +27,7 @@ __all__ = ["Edge", "ServiceGraph", "service_edges"]
 EdgeKind = Literal["depends_on", "links", "volumes_from", "network_mode"]
 
 
-@dataclass(frozen=True)
+@record
 class Edge:
     """``service`` needs ``dependency`` first, for the reason ``kind``."""
 

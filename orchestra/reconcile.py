@@ -2,14 +2,15 @@
 go through here; there is no second path.
 
 Imports the planner, the executor and the engine protocol; never ``docker`` or the CLI. The
-executor (and ``plan.down``) are imported only when a pass needs them: a no-op ``up`` runs no
-plan, and every command pays for what it imports at start-up.
+executor, the pre-flight check, ``plan.down`` and the saved-plan fingerprint are imported only
+when a pass needs them: a no-op ``up`` runs, checks and saves no plan, and every command pays
+for what it imports at start-up.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from typing import TYPE_CHECKING
 
 import anyio
@@ -17,16 +18,17 @@ import anyio
 from orchestra import __version__
 from orchestra.engine.base import Engine, Observed
 from orchestra.graph import ServiceGraph
-from orchestra.plan.fingerprint import Fingerprint, fingerprint
 from orchestra.plan.ops import OpKind, Plan
 from orchestra.plan.options import DownOptions, UpOptions
-from orchestra.plan.saved import SavedPlan, check_fresh
 from orchestra.plan.up import plan_up
+from orchestra.records import record
 from orchestra.spec.model import Project
 
 if TYPE_CHECKING:
     from orchestra.events import EventSink
     from orchestra.execute import Report
+    from orchestra.plan.fingerprint import Fingerprint
+    from orchestra.plan.saved import SavedPlan
 
 __all__ = [
     "Outcome",
@@ -41,7 +43,7 @@ __all__ = [
 ]
 
 
-@dataclass(frozen=True)
+@record
 class RunSettings:
     """How to run a plan: concurrency, waits, where progress goes, how to stop early."""
 
@@ -53,7 +55,7 @@ class RunSettings:
     build_concurrency: int = 2  # builds are CPU-heavy: fewer at a time than engine calls
 
 
-@dataclass(frozen=True)
+@record
 class Outcome:
     """What a pass planned and, unless it was a dry run, how the execution went."""
 
@@ -105,21 +107,33 @@ async def _run(plan: Plan, engine: Engine, settings: RunSettings) -> Outcome:
     return Outcome(plan, report)
 
 
+async def _observe_and_plan(
+    project: Project, engine: Engine, options: UpOptions
+) -> tuple[Plan, Observed, Mapping[str, str | None]]:
+    observed: Observed = await engine.observe(project.name)
+    images = await _lookup_images(engine, image_refs(project, _selected(project, options)))
+    return plan_up(project, observed, images, options, version=__version__), observed, images
+
+
 async def plan_converge(project: Project, engine: Engine, options: UpOptions) -> Plan:
     """Observe the engine and plan what ``up`` would do (no mutation)."""
-    return (await plan_for_saving(project, engine, options)).plan
+    return (await _observe_and_plan(project, engine, options))[0]
 
 
 async def plan_for_saving(project: Project, engine: Engine, options: UpOptions) -> SavedPlan:
     """Like ``plan_converge``, with the fingerprint of the state the plan was made against."""
-    observed: Observed = await engine.observe(project.name)
-    images = await _lookup_images(engine, image_refs(project, _selected(project, options)))
-    plan = plan_up(project, observed, images, options, version=__version__)
+    # Only `plan -o` and `up --plan` need these: every other command skips importing them.
+    from orchestra.plan.fingerprint import fingerprint
+    from orchestra.plan.saved import SavedPlan
+
+    plan, observed, images = await _observe_and_plan(project, engine, options)
     return SavedPlan(plan, fingerprint(observed, images), __version__)
 
 
 async def current_fingerprint(engine: Engine, project: str, refs: set[str]) -> Fingerprint:
     """The fingerprint of ``project`` now, with the images ``refs`` (for a staleness check)."""
+    from orchestra.plan.fingerprint import fingerprint
+
     observed = await engine.observe(project)
     return fingerprint(observed, await _lookup_images(engine, refs))
 
@@ -130,6 +144,8 @@ async def apply_saved(saved: SavedPlan, engine: Engine, settings: RunSettings) -
     Raises StalePlanError naming what moved (run under the project lock, so nothing moves
     between the check and the execution).
     """
+    from orchestra.plan.saved import check_fresh
+
     now = await current_fingerprint(engine, saved.plan.project, set(saved.fingerprint.images))
     check_fresh(saved, now)
     if not settings.dry_run:
@@ -189,11 +205,12 @@ async def converge(
     images as they now are, so the new image ids land in the labels.
     """
     plan = await plan_converge(project, engine, options)
-    if not settings.dry_run:
-        from orchestra.preflight import check_before_acting
+    if settings.dry_run or plan.is_empty:  # nothing will change: nothing to check or obtain
+        return Outcome(plan, None)
+    from orchestra.preflight import check_before_acting
 
-        await check_before_acting(plan, engine, project)  # refuse before the first mutation
-    if not settings.dry_run and await obtain_images(plan, engine, settings) is not None:
+    await check_before_acting(plan, engine, project)  # refuse before the first mutation
+    if await obtain_images(plan, engine, settings) is not None:
         # Now present: plan as if pulls and builds were only for missing images.
         plan = await plan_converge(project, engine, replace(options, build=False, pull="missing"))
     return await _run(plan, engine, settings)

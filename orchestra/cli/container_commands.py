@@ -29,8 +29,16 @@ def ps(
     services: Annotated[list[str] | None, typer.Argument(help="Services to show.")] = None,
     fmt: Annotated[str, typer.Option("--format", help="table or json.")] = "table",
     all_: Annotated[bool, typer.Option("-a", "--all", help="Show stopped containers too.")] = False,
+    limits: Annotated[
+        bool,
+        typer.Option("--limits", help="Add the effective cgroup limits (json; an inspect each)."),
+    ] = False,
 ) -> None:
-    """List the project's containers: state, health, ports and effective limits."""
+    """List the project's containers: state, health, ports (and effective limits)."""
+    from orchestra.cli import swarm_commands
+
+    if swarm_commands.on_swarm(ctx):
+        return swarm_commands.ps(ctx)
     from orchestra.cli.ps_view import ps_row, render_table
 
     stack = open_stack(ctx, by_name=True)
@@ -41,12 +49,12 @@ def ps(
         try:
             if shown == []:
                 return []
-            # The table shows no limits: it needs the list call only, not an inspect each.
-            return await stack.ps(shown, include_stopped=all_, limits=fmt == "json")
+            # Without --limits one list call is all: the limits need an inspect per container.
+            return await stack.ps(shown, include_stopped=all_, limits=limits)
         finally:
             await stack.close()
 
-    rows = [ps_row(info) for info in run_async(work)]
+    rows = [ps_row(info, limits=limits) for info in run_async(work)]
     if fmt == "json":
         print(json.dumps(rows, indent=2))
     else:
@@ -73,6 +81,10 @@ def logs(
     no_color: Annotated[bool, typer.Option("--no-color")] = False,
 ) -> None:
     """Show the output of the project's containers, each line prefixed by its container."""
+    from orchestra.cli import swarm_commands
+
+    if swarm_commands.on_swarm(ctx):
+        return swarm_commands.logs(ctx)
     stack = open_stack(ctx, by_name=True)
     colour = sys.stdout.isatty() and not no_color
 

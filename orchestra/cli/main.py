@@ -12,16 +12,7 @@ from typing import Annotated
 
 import typer
 
-from orchestra.cli import (
-    build_commands,
-    container_commands,
-    image_commands,
-    lifecycle_commands,
-    run_command,
-    spec_commands,
-    stack_commands,
-    watch_commands,
-)
+from orchestra.cli.lazy_group import LazyGroup
 from orchestra.cli.options import GlobalOptions
 from orchestra.errors import OrchestraError
 
@@ -29,6 +20,7 @@ __all__ = ["app", "main"]
 
 app = typer.Typer(
     name="orchestra",
+    cls=LazyGroup,  # builds only the command being run (the commands: lazy_group.py)
     help="A compose-style multi-container orchestrator: make a Docker Engine match compose.yaml.",
     no_args_is_help=True,
     add_completion=False,
@@ -36,6 +28,9 @@ app = typer.Typer(
     rich_markup_mode=None,
     context_settings={"help_option_names": ["-h", "--help"]},
 )
+
+
+_TARGET_HELP = "Backend (else $ORCHESTRA_TARGET, else x-orchestra.target, else container)."
 
 
 @app.callback()
@@ -69,6 +64,9 @@ def _global(
         typer.Option("--profile", metavar="NAME", help="Enable a profile (repeatable)."),
     ] = None,
     debug: Annotated[bool, typer.Option("--debug", help="Show tracebacks.")] = False,
+    target: Annotated[
+        str | None, typer.Option("--target", metavar="container|swarm", help=_TARGET_HELP)
+    ] = None,
 ) -> None:
     ctx.obj = GlobalOptions(
         files=file or [],
@@ -77,17 +75,12 @@ def _global(
         env_files=env_file or [],
         profiles=profile or [],
         debug=debug,
+        target=target,
+        command=ctx.invoked_subcommand,
     )
+    from orchestra.cli.swarm_target import check_early
 
-
-spec_commands.register(app)
-stack_commands.register(app)
-container_commands.register(app)
-lifecycle_commands.register(app)
-build_commands.register(app)
-watch_commands.register(app)
-image_commands.register(app)
-run_command.register(app)
+    check_early(ctx.invoked_subcommand, target)
 
 
 def _debug_requested(argv: list[str]) -> bool:

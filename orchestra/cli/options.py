@@ -31,18 +31,31 @@ class GlobalOptions:
     env_files: list[str] = field(default_factory=list)
     profiles: list[str] = field(default_factory=list)
     debug: bool = False
+    target: str | None = None  # --target (orchestra.cli.swarm_target decides the backend)
+    command: str | None = None  # the command's name, for the target's refusals
+    preloaded: Project | None = field(default=None, repr=False)  # loaded to read its target
 
     def load_project(self) -> Project:
-        """Read, merge, interpolate and validate the Compose files; raises SpecError."""
+        """Read, merge, interpolate and validate the Compose files; raises SpecError (and
+        UsageError when the files' ``x-orchestra.target`` refuses the command)."""
         from orchestra.api_load import load_project
+        from orchestra.cli.swarm_target import check_command, explicit_target, file_target
 
-        return load_project(
+        if self.preloaded is not None:  # the target check loaded it: use it once
+            project, self.preloaded = self.preloaded, None
+            return project
+        project = load_project(
             self.files,
             project_name=self.project_name,
             profiles=self.profiles,
             env_files=self.env_files,
             project_directory=self.project_directory,
         )
+        if explicit_target(self.target) is None:
+            where = ", ".join(map(str, project.files)) or "the Compose file"
+            target = file_target(project.extensions, where)
+            check_command(self.command, target, f"x-orchestra.target in {where}")
+        return project
 
 
 def global_options(ctx: typer.Context) -> GlobalOptions:

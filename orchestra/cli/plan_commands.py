@@ -48,6 +48,10 @@ def plan(
     orchestra/plan/ops.py; -o FILE also saves the plan with a fingerprint of the engine
     state, which up --plan FILE checks before applying exactly that plan.
     """
+    from orchestra.cli import swarm_commands
+
+    if swarm_commands.on_swarm(ctx):
+        return swarm_commands.plan(ctx)
     try:
         if fmt not in ("text", "json"):
             raise UsageError(f"--format must be text or json, not {fmt!r}")

@@ -16,9 +16,10 @@ def _port_text(port: PublishedPort) -> str:
     return f"{port.host_ip}:{port.host_port}->{port.container_port}/{port.protocol}"
 
 
-def ps_row(info: ContainerInfo) -> dict[str, Any]:
-    """One row of ``ps --format json``: name, service, state, health, ports and limits."""
-    return {
+def ps_row(info: ContainerInfo, *, limits: bool = False) -> dict[str, Any]:
+    """One row of ``ps --format json``: name, service, state, health, ports, and the limits
+    when asked for (``ps --limits``; without it there is no ``limits`` key)."""
+    row = {
         "name": info.name,
         "service": info.service or None,
         "number": info.number,
@@ -26,8 +27,8 @@ def ps_row(info: ContainerInfo) -> dict[str, Any]:
         "health": info.health.value if info.health else None,
         "exit_code": info.exit_code,
         "ports": [_port_text(p) for p in info.ports],
-        "limits": dict(info.limits),
     }
+    return row | {"limits": dict(info.limits)} if limits else row
 
 
 def render_table(rows: list[dict[str, Any]]) -> str:

@@ -136,6 +136,10 @@ def up(
     ] = False,
 ) -> None:
     """Create and start the stack, converging only what differs from the files."""
+    from orchestra.cli import swarm_commands
+
+    if swarm_commands.on_swarm(ctx):
+        return swarm_commands.up(ctx)
     if force_recreate and no_recreate:
         raise UsageError("--force-recreate and --no-recreate exclude each other")
     if plan_file is not None:
@@ -219,6 +223,10 @@ def down(
     no_wait: NoWait = False,
 ) -> None:
     """Stop and remove the project's containers and networks (volumes with -v)."""
+    from orchestra.cli import swarm_commands
+
+    if swarm_commands.on_swarm(ctx):
+        return swarm_commands.down(ctx)
     # Without files, -p alone is enough: down works by label.
     stack = open_stack(ctx, by_name=True)
     run = functools.partial(

@@ -133,6 +133,10 @@ def watch(
     progress: Annotated[WatchProgress, typer.Option("--progress")] = WatchProgress.plain,
 ) -> None:
     """Keep the stack as the files say: heal on engine events, follow file edits, resync."""
+    from orchestra.cli import swarm_commands
+
+    if swarm_commands.on_swarm(ctx):
+        return swarm_commands.watch(ctx)
     from orchestra.plan.options import UpOptions
     from orchestra.watch import WatchSettings
 

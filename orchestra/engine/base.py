@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Callable, Mapping
 from contextlib import AbstractAsyncContextManager
-from dataclasses import dataclass, field
+from dataclasses import field
 from typing import Protocol
 
 from orchestra.engine.observed import (
@@ -24,6 +24,7 @@ from orchestra.engine.observed import (
     ObservedVolume,
 )
 from orchestra.engine.status import ContainerStatus, HealthStatus, ReadyCondition
+from orchestra.records import record
 
 __all__ = [
     "BuildSpec",
@@ -58,7 +59,7 @@ ProgressCallback = Callable[[str], None]
 summary of bytes moved); engines call it on the event loop, a few times a second at most."""
 
 
-@dataclass(frozen=True)
+@record
 class PortBinding:
     """One published or exposed container port; ``host_port`` None means expose only."""
 
@@ -68,7 +69,7 @@ class PortBinding:
     host_port: str | None = None  # "8080", "8000-8010" or "" for an ephemeral port
 
 
-@dataclass(frozen=True)
+@record
 class Mount:
     """A bind, named volume or tmpfs mount."""
 
@@ -85,7 +86,7 @@ class Mount:
     consistency: str | None = None
 
 
-@dataclass(frozen=True)
+@record
 class NetworkAttachment:
     """A container's membership in one network."""
 
@@ -99,7 +100,7 @@ class NetworkAttachment:
     priority: int = 0
 
 
-@dataclass(frozen=True)
+@record
 class HealthSpec:
     """A healthcheck in engine units: ``test`` as the engine wants it, durations in seconds."""
 
@@ -111,14 +112,14 @@ class HealthSpec:
     start_interval: float | None = None
 
 
-@dataclass(frozen=True)
+@record
 class Ulimit:
     name: str
     soft: int
     hard: int
 
 
-@dataclass(frozen=True)
+@record
 class Resources:
     """cgroup limits, in engine units (bytes, nano CPUs, ...); None leaves the engine default."""
 
@@ -142,7 +143,7 @@ class Resources:
     ulimits: tuple[Ulimit, ...] = ()
 
 
-@dataclass(frozen=True)
+@record
 class InjectedFile:
     """A file copied into a created container before it starts (a secret or a config).
 
@@ -156,13 +157,13 @@ class InjectedFile:
     mode: int = 0o444
 
 
-@dataclass(frozen=True)
+@record
 class LogConfig:
     driver: str
     options: Mapping[str, str] = field(default_factory=dict)
 
 
-@dataclass(frozen=True)
+@record
 class ContainerSpec:
     """Everything needed to create one container. ``labels`` already hold orchestra's state."""
 
@@ -215,7 +216,7 @@ class ContainerSpec:
     files: tuple[InjectedFile, ...] = field(default=(), repr=False)
 
 
-@dataclass(frozen=True)
+@record
 class NetworkSpec:
     name: str
     labels: Mapping[str, str]
@@ -229,7 +230,7 @@ class NetworkSpec:
     ipam_options: Mapping[str, str] = field(default_factory=dict)
 
 
-@dataclass(frozen=True)
+@record
 class VolumeSpec:
     name: str
     labels: Mapping[str, str]
@@ -237,7 +238,7 @@ class VolumeSpec:
     driver_opts: Mapping[str, str] = field(default_factory=dict)
 
 
-@dataclass(frozen=True)
+@record
 class BuildSpec:
     """An image build: ``context`` is a directory, ``dockerfile`` relative to it."""
 

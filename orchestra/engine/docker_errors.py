@@ -1,8 +1,8 @@
 """Translate docker SDK and HTTP failures into orchestra's error tree, at the adapter seam only.
 
 The rules live in ``docker_faults``, shared with the raw HTTP path: image not found, not found
-(404), conflict (409 or a port already allocated), any other engine refusal, and last an engine
-that cannot be reached. Imported lazily, only where the SDK is used.
+(404), a stale runtime task, conflict (409 or a port already allocated), any other engine
+refusal, and last an engine that cannot be reached. Imported lazily, only where the SDK is used.
 Only ``orchestra.engine.docker*`` may import this module; it must not import ``orchestra.spec``.
 """
 

@@ -1,15 +1,15 @@
 """Engine failures as orchestra errors: the rules shared by the raw HTTP and the SDK paths.
 
-Ordered most specific first: image not found, not found (404), conflict (409 or a host port
-already allocated), any other engine refusal, and an engine that cannot be reached. The HTTP
-client's exceptions are mapped here; ``docker_errors`` maps the SDK's with the same rules, so a
-message never depends on which path made the call. Imports only the standard library,
-``orchestra.errors`` and ``docker_http``; never ``docker`` or ``requests``.
+Ordered most specific first: image not found, not found (404), a stale runtime task (a start
+refused because containerd kept the container's task or shim directory across a daemon restart),
+conflict (409 or a host port already allocated), any other engine refusal, and an engine that
+cannot be reached. The HTTP client's exceptions are mapped here; ``docker_errors`` maps the SDK's
+with the same rules, so a message never depends on which path made the call. Imports only the
+standard library, ``orchestra.errors`` and ``docker_http``; never ``docker`` or ``requests``.
 """
 
 from __future__ import annotations
 
-import http.client
 import re
 
 from orchestra.engine.docker_http import EngineConnectError, EngineHttpError
@@ -19,14 +19,21 @@ from orchestra.errors import (
     EngineUnavailableError,
     ImageNotFoundError,
     NotFoundError,
+    StaleTaskError,
 )
 
-__all__ = ["http_failure", "image_missing", "refusal", "root_reason", "unavailable"]
+__all__ = ["http_failure", "image_missing", "refusal", "root_reason", "stale_task", "unavailable"]
 
 _PORT_TAKEN = re.compile(r"Bind for (\S+) failed: port is already allocated")
 _ADDRESS_IN_USE = re.compile(r"listen \w+ (\S+): bind: address already in use")
 # containerd's gRPC "Unavailable", as dockerd passes it on while it shuts down.
 _RUNTIME_GONE = re.compile(r"transport is closing|code = Unavailable|: unavailable$")
+# Engine 20.10 after a restart that cut a start short: containerd still has the container's task
+# ("task <id>: already exists") or the shim's bundle directory ("failed to start shim: mkdir
+# .../<id>: file exists"); every later start of that container is refused so.
+_STALE_TASK = re.compile(
+    r"\btask [0-9a-f]{12,}: already exists|failed to start shim: mkdir \S+: file exists"
+)
 # What the engine says when an image is missing, as opposed to any other 404.
 _IMAGE_MISSING = (
     "no such image",
@@ -51,6 +58,16 @@ def root_reason(exc: BaseException) -> str:
             break
         current = nxt
     return str(current) or type(current).__name__
+
+
+def stale_task(action: str, text: str) -> StaleTaskError | None:
+    """The error for a start refused over a task the runtime kept, or None for any other text."""
+    if _STALE_TASK.search(text) is None:
+        return None
+    return StaleTaskError(
+        f"{action}: the engine kept a stale task of this container after a restart ({text}); "
+        "orchestra up replaces such a container"
+    )
 
 
 def unavailable(host: str, exc: BaseException) -> EngineUnavailableError:
@@ -82,6 +99,9 @@ def refusal(
         return ImageNotFoundError(f"{action}: image {image or 'the image'} is not present ({text})")
     if status == 404:
         return NotFoundError(f"{action}: {text}")
+    stale = stale_task(action, text)
+    if stale is not None:
+        return stale
     port = _port_conflict(action, text)
     if port is not None:
         return port
@@ -106,7 +126,7 @@ def http_failure(
         return unavailable(host, exc)
     if isinstance(exc, TimeoutError):
         return EngineError(f"{action}: the Docker Engine at {host} did not answer in time")
-    if isinstance(exc, ConnectionError | http.client.HTTPException):
-        # The engine went away in the middle of a call.
+    if isinstance(exc, ConnectionError):
+        # The engine went away in the middle of a call (docker_wire's errors are these too).
         return unavailable(host, exc)
     return None

@@ -3,26 +3,29 @@
 Talks JSON over the engine's unix socket or a plain ``tcp://`` address, keeps a pool of
 keep-alive connections (one per concurrent caller, reused across calls), and pins the API
 version after one ``/_ping``. This is what keeps the docker SDK (and ``requests``) off the hot
-path: importing them costs more than a whole no-op ``up``'s engine calls. Addresses it cannot
-serve (TLS, ``ssh://``, named contexts) are reported by ``plain_address`` as None, and the
-adapter then uses the SDK instead.
+path: importing them costs more than a whole no-op ``up``'s engine calls. The wire format is
+``docker_wire`` (not ``http.client``, for the same reason). Addresses it cannot serve (TLS,
+``ssh://``, named contexts) are reported by ``plain_address`` as None, and the adapter then uses
+the SDK instead.
 
-Raises ``EngineHttpError`` for an engine refusal (status >= 400) and ``EngineConnectError`` when
-no connection can be made; ``docker_faults`` maps both. Imports only the standard library.
+Raises ``EngineHttpError`` for an engine refusal (status >= 400), ``EngineConnectError`` when
+no connection can be made, and ``ConnectionError``s (``docker_wire``'s among them) when the
+engine goes away mid-call; ``docker_faults`` maps them all. Imports only the standard library
+and ``docker_wire``.
 """
 
 from __future__ import annotations
 
-import http.client
 import json
 import socket
 import threading
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import suppress
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 from urllib.parse import quote, urlencode, urlsplit
+
+from orchestra.engine.docker_wire import Head, iter_body, read_body, read_head, write_request
 
 __all__ = [
     "DEFAULT_HOST",
@@ -36,7 +39,9 @@ __all__ = [
 ]
 
 DEFAULT_HOST = "unix:///var/run/docker.sock"
-_STALE = (http.client.RemoteDisconnected, BrokenPipeError, ConnectionResetError)
+# What sending on, or reading from, a keep-alive connection the engine already closed raises
+# (docker_wire.EngineDisconnected is a ConnectionResetError).
+_STALE = (BrokenPipeError, ConnectionResetError)
 
 
 class EngineHttpError(Exception):
@@ -52,8 +57,7 @@ class EngineConnectError(ConnectionError):
     """No connection to the engine could be made (missing socket, refused, unreachable)."""
 
 
-@dataclass(frozen=True)
-class PlainAddress:
+class PlainAddress(NamedTuple):
     """Where a plain-HTTP engine listens: a unix socket path, or a TCP host and port."""
 
     socket_path: str | None = None
@@ -99,20 +103,45 @@ def quote_ref(value: str) -> str:
     return quote(value, safe="/:")
 
 
-class _UnixConnection(http.client.HTTPConnection):
-    def __init__(self, path: str, timeout: float | None) -> None:
-        super().__init__("localhost", timeout=timeout)
-        self._path = path
+class _Connection:
+    """One keep-alive connection to the engine: its socket and a buffered reader on it."""
 
-    def connect(self) -> None:
+    __slots__ = ("reader", "sock")
+
+    def __init__(self, sock: socket.socket) -> None:
+        self.sock = sock
+        self.reader = sock.makefile("rb")
+
+    def settimeout(self, timeout: float | None) -> None:
+        self.sock.settimeout(timeout)
+
+    def exchange(
+        self, method: str, url: str, headers: Mapping[str, str], body: bytes | None
+    ) -> Head:
+        """Send a request and read the head of its answer."""
+        write_request(self.sock, method, url, headers, body)
+        return read_head(self.reader, method)
+
+    def close(self) -> None:
+        with suppress(OSError):
+            self.reader.close()
+        self.sock.close()
+
+
+def _open_socket(address: PlainAddress, timeout: float | None) -> socket.socket:
+    if address.socket_path is not None:
         sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-        sock.settimeout(self.timeout)
+        sock.settimeout(timeout)
         try:
-            sock.connect(self._path)
+            sock.connect(address.socket_path)
         except BaseException:
             sock.close()
             raise
-        self.sock = sock
+        return sock
+    sock = socket.create_connection((address.host, address.port), timeout)
+    # Small requests and answers: Nagle's delay would only add latency.
+    sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+    return sock
 
 
 class EngineHttp:
@@ -123,7 +152,7 @@ class EngineHttp:
         self.timeout = timeout
         self.api_version = ""
         self._pool_size = pool_size
-        self._idle: list[http.client.HTTPConnection] = []
+        self._idle: list[_Connection] = []
         self._lock = threading.Lock()
         # Called with (method, path) before each request: lets tests count engine calls.
         self.observers: list[Callable[[str, str], None]] = []
@@ -131,7 +160,7 @@ class EngineHttp:
     def negotiate(self) -> str:
         """Pin the API version the engine speaks (one ``/_ping``) and return it."""
         response = self._send("GET", "/_ping", None, self.timeout)
-        version = response.headers.get("Api-Version")
+        version = response.headers.get("api-version")
         if not version:
             version = str(self._send("GET", "/version", None, self.timeout).json()["ApiVersion"])
         self.api_version = version
@@ -170,9 +199,8 @@ class EngineHttp:
         while True:
             connection, reused = self._acquire(timeout)
             try:
-                connection.request(method, url, body=payload, headers=headers)
-                response = connection.getresponse()
-                answer = _Answer(response.status, response.headers, response.read())
+                head = connection.exchange(method, url, headers, payload)
+                answer = _Answer(head, read_body(connection.reader, head, method))
             except _STALE:
                 connection.close()
                 if reused:
@@ -181,7 +209,7 @@ class EngineHttp:
             except BaseException:
                 connection.close()
                 raise
-            self._release(connection, response.will_close)
+            self._release(connection, head.will_close)
             if answer.status >= 400:
                 raise EngineHttpError(answer.status, answer.explanation())
             return answer
@@ -194,42 +222,30 @@ class EngineHttp:
             observer("GET", url.partition("?")[0])
         connection = self._connect(None)
         try:
-            connection.request("GET", url)
-            response = connection.getresponse()
-            if response.status >= 400:
-                answer = _Answer(response.status, response.headers, response.read())
+            head = connection.exchange("GET", url, {}, None)
+            if head.status >= 400:
+                answer = _Answer(head, read_body(connection.reader, head, "GET"))
                 raise EngineHttpError(answer.status, answer.explanation())
         except BaseException:
             connection.close()
             raise
-        return JsonLines(connection, response)
+        return JsonLines(connection, head)
 
-    def _acquire(self, timeout: float) -> tuple[http.client.HTTPConnection, bool]:
+    def _acquire(self, timeout: float) -> tuple[_Connection, bool]:
         with self._lock:
             connection = self._idle.pop() if self._idle else None
-        reused = connection is not None
         if connection is None:
-            connection = self._connect(timeout)
-        elif connection.sock is not None:
-            connection.sock.settimeout(timeout)
-        connection.timeout = timeout
-        return connection, reused
+            return self._connect(timeout), False
+        connection.settimeout(timeout)
+        return connection, True
 
-    def _connect(self, timeout: float | None) -> http.client.HTTPConnection:
-        address = self.address
-        connection: http.client.HTTPConnection
-        if address.socket_path is not None:
-            connection = _UnixConnection(address.socket_path, timeout)
-        else:
-            connection = http.client.HTTPConnection(address.host, address.port, timeout=timeout)
+    def _connect(self, timeout: float | None) -> _Connection:
         try:
-            connection.connect()
+            return _Connection(_open_socket(self.address, timeout))
         except OSError as exc:
-            connection.close()
             raise EngineConnectError(str(exc) or type(exc).__name__) from exc
-        return connection
 
-    def _release(self, connection: http.client.HTTPConnection, will_close: bool) -> None:
+    def _release(self, connection: _Connection, will_close: bool) -> None:
         if not will_close:
             with self._lock:
                 if len(self._idle) < self._pool_size:
@@ -249,25 +265,23 @@ class JsonLines:
     """An open streaming answer read as one JSON document per line; ``close`` from any thread
     ends a read blocked in another (the socket is shut down)."""
 
-    def __init__(
-        self, connection: http.client.HTTPConnection, response: http.client.HTTPResponse
-    ) -> None:
+    def __init__(self, connection: _Connection, head: Head) -> None:
         self._connection = connection
-        self._response = response
+        self._head = head
 
     def __iter__(self) -> Iterator[dict[str, Any]]:
-        while True:
-            line = self._response.readline()
-            if not line:
-                return
-            if line.strip():
-                yield json.loads(line)
+        pending = b""
+        for data in iter_body(self._connection.reader, self._head, "GET"):
+            *lines, pending = (pending + data).split(b"\n")
+            for line in lines:
+                if line.strip():
+                    yield json.loads(line)
+        if pending.strip():
+            yield json.loads(pending)
 
     def close(self) -> None:
-        sock = self._connection.sock
-        if sock is not None:
-            with suppress(OSError):
-                sock.shutdown(socket.SHUT_RDWR)
+        with suppress(OSError):
+            self._connection.sock.shutdown(socket.SHUT_RDWR)
         self._connection.close()
 
 
@@ -280,11 +294,22 @@ def _payload(body: Any) -> tuple[bytes | None, dict[str, str]]:
     return json.dumps(body).encode(), {"Content-Type": "application/json"}
 
 
-@dataclass(frozen=True)
 class _Answer:
-    status: int
-    headers: http.client.HTTPMessage
-    body: bytes
+    """A whole answer: its status, headers (lower-cased names) and body."""
+
+    __slots__ = ("body", "head")
+
+    def __init__(self, head: Head, body: bytes) -> None:
+        self.head = head
+        self.body = body
+
+    @property
+    def status(self) -> int:
+        return self.head.status
+
+    @property
+    def headers(self) -> Mapping[str, str]:
+        return self.head.headers
 
     def json(self) -> Any:
         return json.loads(self.body) if self.body.strip() else None
@@ -295,7 +320,7 @@ class _Answer:
         try:
             decoded = json.loads(text)
         except ValueError:
-            return text or http.client.responses.get(self.status, str(self.status))
+            return text or f"{self.status} {self.head.reason}".strip()
         if isinstance(decoded, dict) and "message" in decoded:
             return str(decoded["message"]).strip()
         return text

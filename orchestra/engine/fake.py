@@ -9,7 +9,8 @@ Per-container behaviour (``FakeBehaviour``, see ``engine.fake_container``; looke
 name, then service, when the container starts) sets start delay, health and exit. Time is anyio's
 clock; state is settled lazily from it, and the events stream emits scheduled transitions (health,
 die) at their time. Every call is logged in ``calls`` as ``(method, args)``; ``mutations()`` keeps
-the changing ones. ``fail_on`` injects an EngineError, e.g. ``{"start_container": {"web"}}``.
+the changing ones. ``fail_on`` injects an EngineError, e.g. ``{"start_container": {"web"}}``;
+a container's ``stale_task`` makes its starts fail with StaleTaskError.
 
 Imports ``engine.base``, ``errors``, ``labels`` and ``anyio``; never ``docker``.
 """
@@ -300,6 +301,7 @@ class FakeEngine:
         async with self._on_container("start_container", (container_id,)) as c:
             if c.status is ContainerStatus.RUNNING:
                 return
+            c.check_startable()
             await anyio.sleep(self._behaviour_for(c).start_delay)
             self._begin(c)
 

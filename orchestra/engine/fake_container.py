@@ -4,9 +4,12 @@
 healthcheck turns healthy or unhealthy, when and how it exits). ``FakeContainer`` settles those
 transitions lazily for a given clock reading and tells the engine which events to emit and when.
 Like the Docker Engine (20.10), a health result survives a restart and stays until the next check,
-so right after a start it is stale. Used only by ``engine.fake``.
+so right after a start it is stale. A container with ``stale_task`` set is refused every start
+with StaleTaskError, as Engine 20.10 refuses one whose task outlived a daemon restart. Used only
+by ``engine.fake``.
 
-Imports ``engine.base`` and ``labels``; never ``docker`` or ``anyio`` (time is passed in).
+Imports ``engine.base``, ``engine.docker_faults`` (the refusal's wording; stdlib only) and
+``labels``; never ``docker`` or ``anyio`` (time is passed in).
 """
 
 from __future__ import annotations
@@ -23,6 +26,7 @@ from orchestra.engine.base import (
     HealthStatus,
     ObservedContainer,
 )
+from orchestra.engine.docker_faults import stale_task
 
 __all__ = ["EPOCH", "FakeBehaviour", "FakeContainer", "Logged", "stamp"]
 
@@ -67,6 +71,13 @@ class FakeContainer:
     health_end: float | None = None
     health_output: str = ""
     behaviour: FakeBehaviour = field(default_factory=FakeBehaviour)
+    stale_task: bool = False  # the runtime kept a task of it: every start is refused
+
+    def check_startable(self) -> None:
+        """StaleTaskError, as the adapter maps Engine 20.10's refusal, when a task was kept."""
+        refused = stale_task(f"start container {self.id}", f"task {self.id}: already exists")
+        if self.stale_task and refused is not None:
+            raise refused
 
     @property
     def keys(self) -> set[str]:

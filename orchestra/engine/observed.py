@@ -1,15 +1,16 @@
 """What the engine reports back: list-call snapshots, inspect states, events, logs, exec results.
 
-Engine-neutral plain data; ``engine.base`` re-exports all of it. Imports only the standard library
-and ``engine.base``'s enums.
+Engine-neutral plain data; ``engine.base`` re-exports all of it. Imports only the standard library,
+``orchestra.records`` and ``engine.base``'s enums.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import field
 
 from orchestra.engine.status import ContainerStatus, HealthStatus
+from orchestra.records import record
 
 __all__ = [
     "ContainerState",
@@ -23,7 +24,7 @@ __all__ = [
 ]
 
 
-@dataclass(frozen=True)
+@record
 class ObservedContainer:
     """A container as one list call reports it (no inspect)."""
 
@@ -57,7 +58,7 @@ class ObservedContainer:
             return 0
 
 
-@dataclass(frozen=True)
+@record
 class ObservedNetwork:
     id: str
     name: str
@@ -65,14 +66,14 @@ class ObservedNetwork:
     driver: str = "bridge"
 
 
-@dataclass(frozen=True)
+@record
 class ObservedVolume:
     name: str
     labels: Mapping[str, str]
     driver: str = "local"
 
 
-@dataclass(frozen=True)
+@record
 class Observed:
     """Everything of one project the engine holds, read in O(1) list calls."""
 
@@ -81,7 +82,7 @@ class Observed:
     volumes: tuple[ObservedVolume, ...] = ()
 
 
-@dataclass(frozen=True)
+@record
 class ContainerState:
     """The readiness-relevant part of one container's inspect."""
 
@@ -100,7 +101,7 @@ class ContainerState:
     limits: Mapping[str, int | str] = field(default_factory=dict)  # effective cgroup limits
 
 
-@dataclass(frozen=True)
+@record
 class EngineEvent:
     """One event from the engine's event stream."""
 
@@ -111,14 +112,14 @@ class EngineEvent:
     time_nano: int
 
 
-@dataclass(frozen=True)
+@record
 class LogLine:
     container: str  # container name
     stream: str  # "stdout" | "stderr"
     text: str
 
 
-@dataclass(frozen=True)
+@record
 class ExecResult:
     exit_code: int
     stdout: str

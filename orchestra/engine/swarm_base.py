@@ -27,6 +27,7 @@ from orchestra.engine.base import (
     NetworkSpec,
     ObservedNetwork,
     Ulimit,
+    VolumeSpec,
 )
 
 __all__ = [
@@ -180,6 +181,9 @@ class SwarmServiceSpec:
     rollback_config: UpdatePolicy | None = None
     secrets: tuple[FileMount, ...] = ()
     configs: tuple[FileMount, ...] = ()
+    # The named volumes ``mounts`` use (by engine name): each node creates a missing one with
+    # these labels and driver when a task first mounts it, as docker stack deploy asks.
+    volumes: tuple[VolumeSpec, ...] = ()
 
 
 @dataclass(frozen=True)

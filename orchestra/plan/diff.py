@@ -16,11 +16,11 @@ import enum
 import json
 import re
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from orchestra import labels as lbl
 from orchestra.hashing import hash_input
+from orchestra.records import record
 
 if TYPE_CHECKING:
     from orchestra.spec.model import Service
@@ -43,7 +43,7 @@ class ChangeKind(enum.StrEnum):
     REMOVED = "removed"  # ``-``: only the container's configuration has it
 
 
-@dataclass(frozen=True)
+@record
 class FieldChange:
     """One changed field; a side the field is absent from is None (see ``kind``)."""
 

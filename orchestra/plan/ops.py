@@ -29,11 +29,15 @@ removes the container's anonymous volumes), ``condition`` ("started" | "healthy"
 - ``name``: the new name a ``rename_container`` op gives its container.
 - ``rollback``: true on an op that runs only when one of its dependencies failed or was skipped
   (it undoes a start-first update); when every dependency succeeded it does nothing.
+- ``spec`` on a ``start_container`` of an existing container (``engine_id`` set): the
+  ContainerSpec to create it from again when the engine refuses to start it over a stale runtime
+  task (Engine 20.10 after a daemon restart); the executor then replaces the container. Not shown
+  in the text rendering.
 
 Keys are sorted. A new field or op kind may be added within a version; renaming or removing one
 bumps the version.
 
-Imports only ``engine.base`` types and the standard library; never ``docker``, ``anyio``, ``rich``.
+Imports only ``engine.base`` types, ``records`` and the stdlib; never docker, anyio or rich.
 """
 
 from __future__ import annotations
@@ -44,7 +48,7 @@ import json
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
-from typing import Any
+from typing import TYPE_CHECKING, Any, TypeAlias
 
 from orchestra.engine.base import (
     BuildSpec,
@@ -54,12 +58,18 @@ from orchestra.engine.base import (
     VolumeSpec,
 )
 from orchestra.plan.diff import FieldChange
+from orchestra.records import record
+
+if TYPE_CHECKING:  # a container-engine command need not import the Swarm backend
+    from orchestra.engine.swarm_base import SwarmObjectSpec, SwarmServiceSpec
 
 __all__ = ["SCHEMA_VERSION", "Op", "OpKind", "Plan", "ResourceSpec"]
 
 SCHEMA_VERSION = 1
 
-ResourceSpec = ContainerSpec | NetworkSpec | VolumeSpec | BuildSpec
+ResourceSpec: TypeAlias = (
+    "ContainerSpec | NetworkSpec | VolumeSpec | BuildSpec | SwarmServiceSpec | SwarmObjectSpec"
+)
 
 
 class OpKind(enum.StrEnum):
@@ -78,6 +88,15 @@ class OpKind(enum.StrEnum):
     RESTART_CONTAINER = "restart_container"
     RENAME_CONTAINER = "rename_container"
     WAIT_READY = "wait_ready"
+    CREATE_SERVICE = "create_service"  # the Swarm backend's kinds (plan.swarm_up, swarm_down)
+    UPDATE_SERVICE = "update_service"
+    SCALE_SERVICE = "scale_service"
+    REMOVE_SERVICE = "remove_service"
+    WAIT_SERVICE = "wait_service"
+    CREATE_SECRET = "create_secret"
+    REMOVE_SECRET = "remove_secret"
+    CREATE_CONFIG = "create_config"
+    REMOVE_CONFIG = "remove_config"
 
     @property
     def verb(self) -> str:
@@ -87,12 +106,14 @@ class OpKind(enum.StrEnum):
     @property
     def resource(self) -> str:
         """The target key prefix this kind acts on."""
+        if self.name.endswith(("_SERVICE", "_SECRET", "_CONFIG")):
+            return self.name.rsplit("_", 1)[1].lower()
         return _RESOURCE.get(self, "container")
 
     @property
     def mutating(self) -> bool:
         """Whether the op changes the engine (a readiness wait does not)."""
-        return self is not OpKind.WAIT_READY
+        return self not in (OpKind.WAIT_READY, OpKind.WAIT_SERVICE)
 
 
 _RESOURCE: Mapping[OpKind, str] = MappingProxyType(
@@ -136,7 +157,7 @@ _SPEC_TYPE: Mapping[OpKind, type[Any]] = MappingProxyType(
 )
 
 
-@dataclass(frozen=True)
+@record
 class Op:
     """One node of a plan. Parameters not relevant to ``kind`` stay at their defaults."""
 
@@ -268,6 +289,14 @@ class Plan:
     def warn(self, message: str) -> None:
         """Record something the user should know that does not stop the plan."""
         self.warnings.append(message)
+
+    def give_fallback(self, op_id: int, spec: ContainerSpec) -> None:
+        """Let the START ``op_id`` of an existing container recreate it from ``spec`` if the
+        engine refuses the start over a stale task; ValueError for any other op."""
+        op = self.op(op_id)
+        if op.kind is not OpKind.START_CONTAINER or op.engine_id is None:
+            raise ValueError(f"op #{op_id}: only the start of an existing container has a fallback")
+        self._ops[op_id - 1] = dataclasses.replace(op, spec=spec)
 
     @property
     def is_empty(self) -> bool:

@@ -1,16 +1,17 @@
 """What the user asked ``up`` and ``down`` to do, as frozen option records for the planners.
 
 Plain data with no behaviour beyond validating itself (UsageError on impossible combinations).
-Imports only ``orchestra.errors`` and the standard library.
+Imports only ``orchestra.errors``, ``orchestra.records`` and the standard library.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import field
 from types import MappingProxyType
 
 from orchestra.errors import UsageError
+from orchestra.records import record
 
 __all__ = ["PULL_POLICIES", "DownOptions", "HealHints", "UpOptions"]
 
@@ -21,7 +22,7 @@ def _no_scale() -> Mapping[str, int]:
     return MappingProxyType({})
 
 
-@dataclass(frozen=True)
+@record
 class HealHints:
     """What a pass of ``orchestra watch`` knows beyond the engine's state (``plan.heal`` rules).
 
@@ -35,7 +36,7 @@ class HealHints:
     restarted: frozenset[str] = frozenset()
 
 
-@dataclass(frozen=True)
+@record
 class UpOptions:
     """Options of ``up`` (and of every convergence pass).
 
@@ -66,7 +67,7 @@ class UpOptions:
             raise UsageError(f"scale of {negative[0]} must not be negative")
 
 
-@dataclass(frozen=True)
+@record
 class DownOptions:
     """Options of ``down``: remove named volumes too, remove orphans, stop timeout (seconds)."""
 

@@ -42,6 +42,7 @@ FILE_KIND = "orchestra-plan"
 _SPECS: Mapping[str, type[Any]] = types.MappingProxyType(
     {
         OpKind.CREATE_CONTAINER.value: ContainerSpec,
+        OpKind.START_CONTAINER.value: ContainerSpec,  # the stale-task fallback (ops.py)
         OpKind.CREATE_NETWORK.value: NetworkSpec,
         OpKind.CREATE_VOLUME.value: VolumeSpec,
         OpKind.BUILD_IMAGE.value: BuildSpec,

@@ -51,6 +51,8 @@ def _deploy(service: Service) -> Iterator[str]:
         yield "deploy.labels label Swarm services, not containers: ignored"
     if deploy.mode == "global":
         yield "deploy.mode global is ignored without Swarm (one replica per node)"
+    if deploy.placement is not None or deploy.endpoint_mode is not None:
+        yield "deploy.placement and deploy.endpoint_mode are ignored without Swarm"
 
 
 def _host(service: Service) -> Iterator[str]:

@@ -22,12 +22,13 @@ silently: nothing is serving that could be kept. Pure; never imports ``docker``/
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, replace
+from dataclasses import replace
 
 from orchestra.engine.base import ContainerSpec, ObservedContainer, ReadyCondition
 from orchestra.plan.diff import FieldChange
 from orchestra.plan.observed_index import target
 from orchestra.plan.ops import OpKind, Plan
+from orchestra.records import record
 from orchestra.spec.model import Service
 
 __all__ = [
@@ -81,7 +82,7 @@ def is_temporary_name(name: str, expected: str) -> bool:
     return name.startswith(expected) and bool(_TEMPORARY.fullmatch(name[len(expected) :]))
 
 
-@dataclass(frozen=True)
+@record
 class StartFirst:
     """One start-first replacement: the old container and what the new one needs."""
 

@@ -4,8 +4,10 @@ Order of the plan: image pulls/builds, networks, volumes, orphans, then services
 (each: scale-down removals highest number first, then replicas ascending), then ``--wait``
 waits. Per replica (design §4): missing → CREATE, START; config or image changed → STOP,
 REMOVE, CREATE, START; stopped → START; running and matching → nothing. The replica decisions
-and the readiness edges live in ``up_replicas``. Pure and deterministic: no I/O, no clock, no
-environment; never imports ``docker``/``anyio``.
+and the readiness edges live in ``up_replicas``. The START of a stopped container carries the
+spec to create it from again (its anonymous volumes kept): Engine 20.10 can refuse to start a
+container whose task outlived a daemon restart, and the executor then replaces it. Pure and
+deterministic: no I/O, no clock, no environment; never imports ``docker``/``anyio``.
 """
 
 from __future__ import annotations
@@ -15,10 +17,11 @@ from collections.abc import Mapping
 from orchestra.engine.base import Observed
 from orchestra.errors import UsageError
 from orchestra.graph import ServiceGraph
-from orchestra.plan.container_spec import container_name
+from orchestra.plan.anonymous_volumes import carry_anonymous_volumes
+from orchestra.plan.container_spec import container_name, container_spec, image_ref
 from orchestra.plan.images import add_image_ops
 from orchestra.plan.observed_index import index_containers, is_oneoff
-from orchestra.plan.ops import Plan
+from orchestra.plan.ops import OpKind, Plan
 from orchestra.plan.options import UpOptions
 from orchestra.plan.resources import add_network_ops, add_volume_ops, used_networks, used_volumes
 from orchestra.plan.spec_warnings import service_warnings
@@ -98,7 +101,27 @@ def plan_up(
         replicas.plan_service(project.services[name])
     if options.wait:
         _wait_all(replicas, project, selected, counts)
+    if not options.no_recreate:  # --no-recreate: keep the container even if it cannot start
+        _give_fallbacks(plan, context)
     return plan
+
+
+def _give_fallbacks(plan: Plan, context: Context) -> None:
+    """Each START of an observed container gets the spec to recreate it from: the same container
+    as now (it matches the files, or it would be replaced), with its anonymous volumes."""
+    for op in plan.ops:
+        if op.kind is not OpKind.START_CONTAINER or op.engine_id is None:
+            continue
+        _, name, number = op.target.split(":")
+        entry = context.containers.get(name)
+        current = None if entry is None else entry.by_number.get(int(number))
+        if current is None or current.id != op.engine_id:
+            continue
+        service, project = context.project.services[name], context.project
+        image = context.images.get(image_ref(project.name, service))
+        spec = container_spec(project, service, int(number), image, context.version)
+        if spec.name == current.name:  # not one a RENAME of this plan gives its name back
+            plan.give_fallback(op.id, carry_anonymous_volumes(spec, current.anonymous_volumes))
 
 
 def _orphans(plan: Plan, project: Project, observed: Observed, options: UpOptions) -> None:

@@ -13,10 +13,11 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import field
 from pathlib import Path
 
 from orchestra.errors import Problem, SpecError
+from orchestra.records import record
 from orchestra.spec.envfile import load_dotenv
 from orchestra.spec.extends import resolve_extends
 from orchestra.spec.files import LoadOptions, choose_project_name, display_path, locate
@@ -39,7 +40,7 @@ __all__ = ["MAX_INCLUDES", "RawProject", "load_raw"]
 MAX_INCLUDES = 256
 
 
-@dataclass(frozen=True)
+@record
 class RawProject:
     """The merged Compose tree and what was learnt while reading it."""
 

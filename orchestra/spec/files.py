@@ -9,7 +9,8 @@ Without ``-f``: ``COMPOSE_FILE`` (split on ``COMPOSE_PATH_SEPARATOR``), else the
 project name is ``-p``, else ``COMPOSE_PROJECT_NAME`` (both must already be valid), else the
 ``name:`` of the files or the project directory's name (both normalised).
 
-Filesystem only; imports only ``orchestra.errors`` and ``orchestra.spec.envfile``.
+Filesystem only; imports only ``orchestra.errors``, ``orchestra.records`` and
+``orchestra.spec.envfile``.
 """
 
 from __future__ import annotations
@@ -17,10 +18,11 @@ from __future__ import annotations
 import os
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import field
 from pathlib import Path
 
 from orchestra.errors import Problem, SpecError
+from orchestra.records import record
 from orchestra.spec.envfile import load_dotenv
 
 __all__ = [
@@ -54,7 +56,7 @@ _NAME_RULE = (
 )
 
 
-@dataclass(frozen=True)
+@record
 class LoadOptions:
     """What the command line says about where the project is."""
 
@@ -67,7 +69,7 @@ class LoadOptions:
     cwd: str | None = None
 
 
-@dataclass(frozen=True)
+@record
 class Located:
     """The result of ``locate``: where everything is, before any compose file is parsed."""
 

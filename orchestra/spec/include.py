@@ -12,11 +12,11 @@ Imports only ``orchestra.errors`` and ``orchestra.spec`` (raw, paths).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from orchestra.errors import Mark, Problem
+from orchestra.records import record
 from orchestra.spec.paths import resolve_path
 from orchestra.spec.raw import RList, RMap, value_mark
 
@@ -25,7 +25,7 @@ __all__ = ["SECTIONS", "IncludeSpec", "add_included", "read_include"]
 SECTIONS = ("services", "networks", "volumes", "secrets", "configs")
 
 
-@dataclass(frozen=True)
+@record
 class IncludeSpec:
     """One ``include`` entry with its paths made absolute."""
 

@@ -6,17 +6,18 @@ maps are read-only ``Mapping`` views and sequences are tuples. Field names are t
 attribute names, so ``Service.mem_limit`` is ``mem_limit:``. ``None`` means "not written";
 the engine default applies.
 
-Imports only the standard library and ``model_resources`` (no yaml, no raw trees).
+Imports only the standard library, ``model_resources`` and ``records`` (no yaml, no raw trees).
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import field
 from pathlib import Path
 from types import MappingProxyType
 from typing import Any, TypeVar
 
+from orchestra.records import record
 from orchestra.spec.model_resources import Config, Ipam, IpamPool, Network, Secret, Volume
 
 __all__ = [
@@ -31,6 +32,7 @@ __all__ = [
     "IpamPool",
     "Logging",
     "Network",
+    "Placement",
     "Port",
     "Project",
     "ResourceLimits",
@@ -62,7 +64,7 @@ def _empty() -> Mapping[Any, Any]:
     return MappingProxyType({})
 
 
-@dataclass(frozen=True)
+@record
 class Build:
     """``build:``; ``context`` is absolute (or a URL), ``dockerfile`` relative to it."""
 
@@ -83,7 +85,7 @@ class Build:
     platforms: tuple[str, ...] = ()
 
 
-@dataclass(frozen=True)
+@record
 class Dependency:
     """One ``depends_on`` entry in long form."""
 
@@ -92,7 +94,7 @@ class Dependency:
     restart: bool = False
 
 
-@dataclass(frozen=True)
+@record
 class ServiceNetwork:
     """How a service joins one network (``networks.<name>:`` of a service)."""
 
@@ -106,7 +108,7 @@ class ServiceNetwork:
     driver_opts: Mapping[str, str] = field(default_factory=_empty)
 
 
-@dataclass(frozen=True)
+@record
 class Port:
     """A published or exposed port; ``published`` is a string because it may be a range."""
 
@@ -119,7 +121,7 @@ class Port:
     app_protocol: str | None = None
 
 
-@dataclass(frozen=True)
+@record
 class VolumeBind:
     """``bind:`` options of a bind mount."""
 
@@ -129,7 +131,7 @@ class VolumeBind:
     recursive: str | None = None
 
 
-@dataclass(frozen=True)
+@record
 class VolumeOptions:
     """``volume:`` options of a named or anonymous volume mount."""
 
@@ -137,7 +139,7 @@ class VolumeOptions:
     subpath: str | None = None
 
 
-@dataclass(frozen=True)
+@record
 class VolumeTmpfs:
     """``tmpfs:`` options of a tmpfs mount; ``size`` in bytes, ``mode`` as an int (0o1777)."""
 
@@ -145,7 +147,7 @@ class VolumeTmpfs:
     mode: int | None = None
 
 
-@dataclass(frozen=True)
+@record
 class ServiceVolume:
     """A mount in long form; ``type`` is bind, volume, tmpfs or npipe."""
 
@@ -159,7 +161,7 @@ class ServiceVolume:
     tmpfs: VolumeTmpfs | None = None
 
 
-@dataclass(frozen=True)
+@record
 class Healthcheck:
     """``healthcheck:``; durations in seconds, ``None`` when not written."""
 
@@ -172,7 +174,7 @@ class Healthcheck:
     disable: bool = False
 
 
-@dataclass(frozen=True)
+@record
 class ResourceLimits:
     """One of ``deploy.resources.limits`` / ``reservations``: cpus, bytes, pids."""
 
@@ -181,7 +183,7 @@ class ResourceLimits:
     pids: int | None = None
 
 
-@dataclass(frozen=True)
+@record
 class Resources:
     """``deploy.resources``."""
 
@@ -189,7 +191,7 @@ class Resources:
     reservations: ResourceLimits | None = None
 
 
-@dataclass(frozen=True)
+@record
 class RestartPolicy:
     """``deploy.restart_policy``; durations in seconds."""
 
@@ -199,7 +201,7 @@ class RestartPolicy:
     window: float | None = None
 
 
-@dataclass(frozen=True)
+@record
 class UpdateConfig:
     """``deploy.update_config`` or ``deploy.rollback_config``."""
 
@@ -211,9 +213,18 @@ class UpdateConfig:
     order: str | None = None
 
 
-@dataclass(frozen=True)
+@record
+class Placement:
+    """``deploy.placement`` (Swarm only): constraints as written, spread descriptors, a cap."""
+
+    constraints: tuple[str, ...] = ()  # "node.labels.db == true"
+    preferences: tuple[str, ...] = ()  # the ``spread`` of each preference
+    max_replicas_per_node: int | None = None
+
+
+@record
 class Deploy:
-    """``deploy:`` (the parts that mean something without Swarm, plus update/restart policy)."""
+    """``deploy:``; ``placement`` and ``endpoint_mode`` mean something only on Swarm."""
 
     mode: str | None = None
     replicas: int | None = None
@@ -222,9 +233,12 @@ class Deploy:
     restart_policy: RestartPolicy | None = None
     update_config: UpdateConfig | None = None
     rollback_config: UpdateConfig | None = None
+    # None when not written, so files without them keep their config hash.
+    placement: Placement | None = None
+    endpoint_mode: str | None = None
 
 
-@dataclass(frozen=True)
+@record
 class Ulimit:
     """One ``ulimits`` entry; a single number sets both (``single`` remembers that form)."""
 
@@ -233,7 +247,7 @@ class Ulimit:
     single: bool = field(default=False, compare=False)
 
 
-@dataclass(frozen=True)
+@record
 class Device:
     """``devices:`` in long form; ``permissions`` None means the engine's ``rwm``."""
 
@@ -242,7 +256,7 @@ class Device:
     permissions: str | None = None
 
 
-@dataclass(frozen=True)
+@record
 class FileReference:
     """A service's use of a secret or config; ``mode`` is an int (0o440)."""
 
@@ -253,7 +267,7 @@ class FileReference:
     mode: int | None = None
 
 
-@dataclass(frozen=True)
+@record
 class Logging:
     """``logging:``."""
 
@@ -261,7 +275,7 @@ class Logging:
     options: Mapping[str, str] = field(default_factory=_empty)
 
 
-@dataclass(frozen=True)
+@record
 class Service:
     """One service, every supported attribute in long form (see the module docstring)."""
 
@@ -342,7 +356,7 @@ class Service:
         return self.scale if self.scale is not None else 1
 
 
-@dataclass(frozen=True)
+@record
 class Project:
     """A whole validated project; ``services`` holds the enabled services only.
 

@@ -1,15 +1,17 @@
 """Top-level networks, volumes, secrets and configs of the typed Compose model.
 
 Part of ``orchestra.spec.model`` (which re-exports everything here); split off to keep each
-module small. Imports only the standard library.
+module small. Imports only the standard library and ``orchestra.records``.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import field
 from types import MappingProxyType
 from typing import Any
+
+from orchestra.records import record
 
 __all__ = ["Config", "Ipam", "IpamPool", "Network", "Secret", "Volume"]
 
@@ -18,7 +20,7 @@ def _empty() -> Mapping[Any, Any]:
     return MappingProxyType({})
 
 
-@dataclass(frozen=True)
+@record
 class IpamPool:
     """One ``ipam.config`` entry."""
 
@@ -28,7 +30,7 @@ class IpamPool:
     aux_addresses: Mapping[str, str] = field(default_factory=_empty)
 
 
-@dataclass(frozen=True)
+@record
 class Ipam:
     """``ipam:`` of a network."""
 
@@ -37,7 +39,7 @@ class Ipam:
     options: Mapping[str, str] = field(default_factory=_empty)
 
 
-@dataclass(frozen=True)
+@record
 class Network:
     """A top-level network; ``name`` is the engine name (``<project>_<key>`` unless set)."""
 
@@ -53,7 +55,7 @@ class Network:
     labels: Mapping[str, str] = field(default_factory=_empty)
 
 
-@dataclass(frozen=True)
+@record
 class Volume:
     """A top-level volume; ``name`` is the engine name (``<project>_<key>`` unless set)."""
 
@@ -64,7 +66,7 @@ class Volume:
     labels: Mapping[str, str] = field(default_factory=_empty)
 
 
-@dataclass(frozen=True)
+@record
 class _FileObject:
     name: str
     file: str | None = None
@@ -74,11 +76,11 @@ class _FileObject:
     labels: Mapping[str, str] = field(default_factory=_empty)
 
 
-@dataclass(frozen=True)
+@record
 class Secret(_FileObject):
     """A top-level secret: exactly one of file, environment, content, external."""
 
 
-@dataclass(frozen=True)
+@record
 class Config(_FileObject):
     """A top-level config: exactly one of file, environment, content, external."""

@@ -13,10 +13,10 @@ Imports only ``orchestra.errors``, ``orchestra.spec.validate_core`` (and the fro
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
 from pathlib import Path
 
 from orchestra.errors import SpecError
+from orchestra.records import record
 from orchestra.spec.validate_core import (
     Checker,
     Loc,
@@ -49,7 +49,7 @@ def default_env_file_reader(path: Path, environ: Mapping[str, str]) -> dict[str,
     return parse_env_file(path, environ)
 
 
-@dataclass(frozen=True)
+@record
 class EnvSource:
     """What resolves bare keys and reads env files: the project environment and a parser."""
 

@@ -1,11 +1,12 @@
 """``deploy:``, ``ulimits:`` and ``logging:`` of a service.
 
 ``deploy`` keeps what means something on a single engine: replicas, resource limits and
-reservations (cpus as a float, memory in bytes, pids), restart and update policies. Swarm-only
-placement is "not supported by orchestra". ``ulimits`` entries are a number (soft = hard) or
-``{soft, hard}``.
+reservations (cpus as a float, memory in bytes, pids), restart and update policies, and the
+Swarm-only placement and endpoint mode (``normalize_placement``). ``ulimits`` entries are a
+number (soft = hard) or ``{soft, hard}``.
 
-Imports only ``orchestra.spec.model``, ``validate_core`` and ``normalize_env``.
+Imports only ``orchestra.spec.model``, ``validate_core``, ``normalize_env`` and
+``normalize_placement``.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from orchestra.spec.model import (
     frozen_map,
 )
 from orchestra.spec.normalize_env import read_labels
+from orchestra.spec.normalize_placement import read_endpoint_mode, read_placement
 from orchestra.spec.validate_core import (
     Checker,
     Loc,
@@ -46,9 +48,11 @@ DEPLOY_KEYS = frozenset(
         "restart_policy",
         "update_config",
         "rollback_config",
+        "placement",
+        "endpoint_mode",
     }
 )
-DEPLOY_UNSUPPORTED = frozenset({"placement", "endpoint_mode"})
+DEPLOY_UNSUPPORTED: frozenset[str] = frozenset()
 RESOURCES_KEYS = frozenset({"limits", "reservations"})
 LIMIT_KEYS = frozenset({"cpus", "memory", "pids"})
 RESERVATION_UNSUPPORTED = frozenset({"devices", "generic_resources"})
@@ -77,6 +81,8 @@ def read_deploy(ck: Checker, loc: Loc) -> Deploy | None:
         restart_policy=read_opt(ck, loc, "restart_policy", _read_restart_policy),
         update_config=read_opt(ck, loc, "update_config", _read_update_config),
         rollback_config=read_opt(ck, loc, "rollback_config", _read_update_config),
+        placement=read_opt(ck, loc, "placement", read_placement),
+        endpoint_mode=read_opt(ck, loc, "endpoint_mode", read_endpoint_mode),
     )
 
 

@@ -159,7 +159,12 @@ def _ulimit(limit: Ulimit, out: dict[str, Any]) -> Any:
 
 def _deploy(deploy: Deploy, out: dict[str, Any]) -> dict[str, Any]:
     out["resources"] = _plain(deploy.resources)
-    return {**out, "placement": {}}
+    placement = out.pop("placement", None) or {}
+    if "preferences" in placement:  # the model keeps each preference's spread descriptor
+        placement["preferences"] = [{"spread": s} for s in placement["preferences"]]
+    endpoint_mode = out.pop("endpoint_mode", None)
+    out["placement"] = placement
+    return out if endpoint_mode is None else {**out, "endpoint_mode": endpoint_mode}
 
 
 def _reference(ref: FileReference, out: dict[str, Any]) -> dict[str, Any]:

@@ -8,7 +8,7 @@ A value that cannot be read (missing file, unset variable) is not an error here,
 ``docker compose config`` accepts it too; ``problem`` says why, and planning a container that
 needs it fails before anything is changed.
 
-Imports only ``orchestra.spec.model``; reads files (the only I/O).
+Imports only ``orchestra.spec.model`` and ``orchestra.records``; reads files (the only I/O).
 """
 
 from __future__ import annotations
@@ -16,10 +16,11 @@ from __future__ import annotations
 import hashlib
 import stat
 from collections.abc import Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import field, replace
 from pathlib import Path
 from types import MappingProxyType
 
+from orchestra.records import record
 from orchestra.spec.model import Config, FileReference, Project, Secret, Service, frozen_map
 
 __all__ = [
@@ -38,7 +39,7 @@ HIDDEN: Mapping[str, bool] = MappingProxyType({HIDDEN_KEY: True})
 MAX_VALUE_BYTES = 4 << 20  # a secret is a key or a password, not a data set: refuse > 4 MiB
 
 
-@dataclass(frozen=True)
+@record
 class ResolvedReference(FileReference):
     """A ``FileReference`` with its value; ``value`` None means ``problem`` says why."""
 

@@ -115,14 +115,29 @@ _UNIQUE: Mapping[tuple[str, ...], Indexer] = MappingProxyType(
 )
 
 
+Candidate = tuple[tuple[str, ...], Indexer]  # a path pattern and how to key its entries
+
+
+def _by_length_and_last_key() -> Mapping[tuple[int, str], tuple[Candidate, ...]]:
+    index: dict[tuple[int, str], list[Candidate]] = {}
+    for pattern, indexer in _UNIQUE.items():
+        index.setdefault((len(pattern), pattern[-1]), []).append((pattern, indexer))
+    return MappingProxyType({key: tuple(found) for key, found in index.items()})
+
+
+# Every pattern ends in a literal key: a sequence is only matched against the patterns of its
+# own depth and key (every list of a file used to be tried against all of them).
+_CANDIDATES = _by_length_and_last_key()
+
+
 def enforce_unique(value: Any, path: tuple[str, ...] = ()) -> Any:
     """Deduplicate, in place, every set-like sequence under ``value``; returns ``value``."""
     if isinstance(value, RMap):
         for key, item in value.items():
             value[key] = enforce_unique(item, (*path, key))
         return value
-    if isinstance(value, RList):
-        for pattern, indexer in _UNIQUE.items():
+    if isinstance(value, RList) and path:
+        for pattern, indexer in _CANDIDATES.get((len(path), path[-1]), ()):
             if path_matches(path, pattern):
                 return _dedupe(value, indexer)
     return value

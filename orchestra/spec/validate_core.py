@@ -6,7 +6,8 @@ value of the wanted type, or record a problem and return ``None`` so the caller 
 report the next problem too. Values from interpolation arrive as strings, so numbers and
 booleans also accept their string forms, as ``docker compose`` does.
 
-Imports only ``orchestra.errors``, ``orchestra.spec.raw`` and ``orchestra.spec.units``.
+Imports only ``orchestra.errors``, ``orchestra.records``, ``orchestra.spec.raw`` and
+``orchestra.spec.units``.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
 from orchestra.errors import Mark, Problem
+from orchestra.records import record
 from orchestra.spec.raw import RList, RMap, key_mark, value_mark
 from orchestra.spec.units import parse_duration, parse_size
 
@@ -46,7 +48,7 @@ _TRUE = frozenset({"true", "yes", "on", "y"})
 _FALSE = frozenset({"false", "no", "off", "n"})
 
 
-@dataclass(frozen=True)
+@record
 class Loc:
     """One value in a raw tree: ``parent[key]``, known to users as ``path``."""
 

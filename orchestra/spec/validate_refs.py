@@ -6,15 +6,17 @@ services that exist. ``links``, ``volumes_from`` and ``service:x`` in ``network_
 ``restart: true``), and so do we, so every later stage sees one dependency map. Dependency rings
 are reported here because only here do we know where they are written.
 
-Imports only ``orchestra.errors``, ``orchestra.spec.model`` and ``validate_core``.
+Imports only ``orchestra.errors``, ``orchestra.records``, ``orchestra.spec.model`` and
+``validate_core``.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass, replace
+from dataclasses import replace
 
 from orchestra.errors import DependencyCycleError
+from orchestra.records import record
 from orchestra.spec.model import Dependency, Service, frozen_map
 from orchestra.spec.validate_core import Checker, Loc
 
@@ -30,7 +32,7 @@ __all__ = [
 ]
 
 
-@dataclass(frozen=True)
+@record
 class Defined:
     """Names the project defines at the top level, and all its services."""
 

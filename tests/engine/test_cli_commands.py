@@ -54,7 +54,7 @@ def test_ps_table_and_json(stack: Stack) -> None:
     port = free_port()
     ps_stack(stack, port)
     stack.up()
-    rows = json.loads(stack.ok("ps", "--format", "json").out)
+    rows = json.loads(stack.ok("ps", "--format", "json", "--limits").out)
     by_service = {row["service"]: row for row in rows}
     assert set(by_service) == {"db", "web"}
     db, web = by_service["db"], by_service["web"]
@@ -63,6 +63,9 @@ def test_ps_table_and_json(stack: Stack) -> None:
     assert db["limits"]["cpu_shares"] == 300
     assert (web["state"], web["health"]) == ("running", None)
     assert any(f"127.0.0.1:{port}->80" in p for p in web["ports"]), web["ports"]
+    # Without --limits: the same rows from the list call alone, no limits.
+    quick = json.loads(stack.ok("ps", "--format", "json").out)
+    assert [{k: v for k, v in row.items() if k != "limits"} for row in rows] == quick
 
     table = stack.ok("ps").out.splitlines()
     assert table[0].split() == ["NAME", "SERVICE", "STATUS", "PORTS"]

@@ -24,7 +24,7 @@ from pathlib import Path
 from unittest import mock
 
 import pytest
-from fuzz_run import FuzzStats, fuzz_settings
+from fuzz_run import FuzzStats, full_run, fuzz_settings
 from fuzz_strategies import cli_argvs, compose_files
 from hypothesis import given
 
@@ -96,8 +96,12 @@ def test_random_argv_exits_cleanly(cli_dir: Path) -> None:
 
     run()
     stats.report()
-    assert stats.outcomes.get("exit 2", 0) > 0
-    assert stats.outcomes.get("exit 3", 0) > 0, "no command reached the (missing) engine"
+    if full_run():
+        # A quick local run draws a tenth of the examples at random: too few to be sure one
+        # of them reaches the engine; the full, derandomized run must (and the fixed cases
+        # below always check exit 3).
+        assert stats.outcomes.get("exit 2", 0) > 0
+        assert stats.outcomes.get("exit 3", 0) > 0, "no command reached the (missing) engine"
 
 
 @pytest.mark.parametrize(

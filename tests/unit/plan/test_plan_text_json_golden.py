@@ -223,6 +223,9 @@ def test_a_saved_plan_file_is_stable_json() -> None:
     data = json.loads(text)
     digest = data["fingerprint"].pop("digest")
     assert len(digest) == 64
+    # The START of an existing container carries the spec to recreate it from (stale task).
+    fallback = data["plan"]["ops"][0]["params"].pop("spec")
+    assert (fallback["name"], fallback["image"]) == ("demo-web-1", "nginx:1")
     assert data == {
         "kind": "orchestra-plan",
         "version": 1,

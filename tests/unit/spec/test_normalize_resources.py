@@ -58,8 +58,8 @@ def test_empty_deploy_keeps_empty_resources() -> None:
         ("deploy: {replicas: many}", "services.web.deploy.replicas: must be an integer"),
         ("deploy: {mode: global-job}", "deploy.mode: must be one of global, replicated"),
         (
-            "deploy: {placement: {constraints: []}}",
-            "compose.yaml:4:14: services.web.deploy.placement: not supported by orchestra",
+            "deploy: {placement: {constraints: [node.role]}}",
+            "compose.yaml:4:40: services.web.deploy.placement.constraints[0]: 'node.role' is not",
         ),
         (
             "deploy: {resources: {limits: {cpus: lots}}}",

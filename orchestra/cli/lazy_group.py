@@ -1,0 +1,89 @@
+"""The root command group, which builds only the command being run.
+
+Typer turns every registered command into a click command (reading its signature and type
+hints) before it parses anything, and registering them means importing every command module.
+For one ``orchestra up`` that was a tenth of its time. ``LazyGroup`` knows which module
+registers which command and builds a command on first use; listing the commands (``--help``,
+an unknown name, completion) builds them all, in the order below. A name missing from the
+table still works (everything is built then); ``tests/unit/cli/test_lazy_group.py`` keeps the
+table true.
+
+Imports typer and, lazily, the command modules; nothing else of orchestra.
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Mapping
+from types import MappingProxyType
+from typing import TYPE_CHECKING, Any
+
+import typer
+import typer.main
+from typer.core import TyperGroup
+
+if TYPE_CHECKING:
+    # typer vendors click privately; its Context is what TyperGroup's methods declare.
+    from typer._click import Command, Context
+
+__all__ = ["COMMAND_MODULES", "LazyGroup"]
+
+COMMAND_MODULES: Mapping[str, tuple[str, ...]] = MappingProxyType(
+    {
+        "spec_commands": ("config", "graph"),
+        "stack_commands": ("up", "down", "plan"),
+        "container_commands": ("ps", "logs", "exec", "ls"),
+        "lifecycle_commands": ("start", "stop", "restart"),
+        "build_commands": ("build",),
+        "watch_commands": ("watch",),
+        "image_commands": ("pull", "push"),
+        "run_command": ("run",),
+    }
+)
+"""Each module of ``orchestra.cli`` with a ``register(app)``, and the commands it registers,
+in the order ``orchestra --help`` lists them."""
+
+
+def _module_of(command: str) -> str | None:
+    for module, names in COMMAND_MODULES.items():
+        if command in names:
+            return module
+    return None
+
+
+class LazyGroup(TyperGroup):
+    """A ``TyperGroup`` whose commands are built from their modules when first asked for."""
+
+    def __init__(self, **attrs: Any) -> None:
+        super().__init__(**attrs)
+        self._loaded: dict[str, list[str]] = {}  # module -> the commands it registered
+
+    def _load(self, module: str) -> None:
+        if module in self._loaded:
+            return
+        # A Typer of its own per module, converted as typer converts a group's commands.
+        part = typer.Typer(rich_markup_mode=None, add_completion=False)
+        importlib.import_module(f"orchestra.cli.{module}").register(part)
+        built = typer.main.get_group(part).commands
+        self._loaded[module] = list(built)
+        self.commands.update(built)
+
+    def _load_all(self) -> None:
+        for module in COMMAND_MODULES:
+            self._load(module)
+
+    def get_command(self, ctx: Context, cmd_name: str) -> Command | None:
+        """The command ``cmd_name`` (building it now), or None when there is no such one."""
+        if cmd_name not in self.commands:
+            module = _module_of(cmd_name)
+            if module is not None:
+                self._load(module)
+            if cmd_name not in self.commands:
+                self._load_all()  # unknown, or the table is out of date: build everything
+        return self.commands.get(cmd_name)
+
+    def list_commands(self, ctx: Context) -> list[str]:
+        """Every command's name, in the table's order (whatever was built first)."""
+        self._load_all()
+        ordered = [name for module in COMMAND_MODULES for name in self._loaded[module]]
+        return ordered + [name for name in self.commands if name not in ordered]
