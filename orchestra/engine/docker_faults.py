@@ -26,8 +26,12 @@ __all__ = ["http_failure", "image_missing", "refusal", "root_reason", "stale_tas
 
 _PORT_TAKEN = re.compile(r"Bind for (\S+) failed: port is already allocated")
 _ADDRESS_IN_USE = re.compile(r"listen \w+ (\S+): bind: address already in use")
-# containerd's gRPC "Unavailable", as dockerd passes it on while it shuts down.
-_RUNTIME_GONE = re.compile(r"transport is closing|code = Unavailable|: unavailable$")
+# containerd's gRPC "Unavailable", as dockerd passes it on while it shuts down; and libnetwork's
+# store once the shutdown has closed it (its file path is then empty: "open : no such file").
+_RUNTIME_GONE = re.compile(
+    r"transport is closing|code = Unavailable|: unavailable$"
+    r"|failed to update store for object type \S+: open : no such file or directory"
+)
 # Engine 20.10 after a restart that cut a start short: containerd still has the container's task
 # ("task <id>: already exists") or the shim's bundle directory ("failed to start shim: mkdir
 # .../<id>: file exists"); every later start of that container is refused so.

@@ -9,6 +9,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import docker
 import pytest
 from stacks import IMAGE, Stack, mutations, wait_for
 from test_watch_heal import QUICK, EventLog, Watching, healthy_or_running
@@ -60,10 +61,10 @@ def ids(stack: Stack) -> dict[str, str]:
 
 
 def level(stack: Stack, service: str) -> str | None:
-    found = stack.containers().get(stack.name(service))
-    if found is None:
+    try:
+        env = stack.inspect(stack.name(service))["Config"]["Env"]
+    except docker.errors.NotFound:  # none yet, or watch is replacing it right now
         return None
-    env = stack.inspect(stack.name(service))["Config"]["Env"]
     return next((e.split("=", 1)[1] for e in env if e.startswith("LEVEL=")), None)
 
 
