@@ -35,8 +35,10 @@ _RUNTIME_GONE = re.compile(
 # Engine 20.10 after a restart that cut a start short: containerd still has the container's task
 # ("task <id>: already exists") or the shim's bundle directory ("failed to start shim: mkdir
 # .../<id>: file exists"); every later start of that container is refused so.
+# A third wording, seen in CI: containerd still holds the container itself ("id already in use").
 _STALE_TASK = re.compile(
     r"\btask [0-9a-f]{12,}: already exists|failed to start shim: mkdir \S+: file exists"
+    r"|: id already in use$"
 )
 # What the engine says when an image is missing, as opposed to any other 404.
 _IMAGE_MISSING = (
