@@ -20,7 +20,9 @@ SHIM = (
 
 
 @pytest.mark.parametrize("status", [409, 500])
-@pytest.mark.parametrize("text", [f"task {ID}: already exists", SHIM])
+@pytest.mark.parametrize(
+    "text", [f"task {ID}: already exists", SHIM, f"start container {ID}: id already in use"]
+)
 def test_a_kept_task_or_shim_directory_is_a_stale_task(status: int, text: str) -> None:
     error = refusal(status, text, f"start container {ID}", None)
     assert isinstance(error, StaleTaskError) and isinstance(error, ConflictError)
