@@ -1,7 +1,8 @@
 """The config hash: sha256 of canonical JSON of the hash-relevant part of a service.
 
 Fields that must not recreate a container when they change are left out: ``build``,
-``pull_policy``, ``scale``, ``deploy.replicas``, ``depends_on``, ``profiles`` and ``heal``.
+``pull_policy``, ``scale``, ``deploy.replicas``, ``depends_on``, ``profiles`` and ``heal``, and
+what only a Swarm reads (``deploy.placement``, ``deploy.endpoint_mode``: containers ignore them).
 Nothing that depends on orchestra's own version goes in. Secret and config values never go in
 clear: a field whose metadata says ``orchestra_hidden`` (the value a ``ResolvedReference`` holds)
 is left out, and the reference's ``digest`` of the value stands for it, so a changed value still
@@ -26,6 +27,7 @@ __all__ = ["EXCLUDED_FIELDS", "HIDDEN_KEY", "canonical", "config_hash", "hash_in
 HIDDEN_KEY = "orchestra_hidden"  # field metadata of values that must never be hashed in clear
 # ``heal`` is how watch treats the container, not what the container is.
 EXCLUDED_FIELDS = frozenset({"build", "pull_policy", "scale", "depends_on", "profiles", "heal"})
+EXCLUDED_DEPLOY_FIELDS = ("replicas", "placement", "endpoint_mode")
 
 
 def canonical(value: Any) -> Any:
@@ -61,7 +63,8 @@ def hash_input(service: Service) -> dict[str, Any]:
         data.pop(key, None)
     deploy = data.get("deploy")
     if isinstance(deploy, dict):
-        deploy.pop("replicas", None)
+        for key in EXCLUDED_DEPLOY_FIELDS:
+            deploy.pop(key, None)
     return data
 
 

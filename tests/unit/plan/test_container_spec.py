@@ -57,6 +57,16 @@ def test_name_image_and_labels_follow_compose() -> None:
     }
 
 
+def test_swarm_only_deploy_keys_leave_the_container_hash_alone() -> None:
+    plain = config_hash(project_with("deploy: {replicas: 1}").services["web"])
+    swarm = project_with(
+        "deploy: {replicas: 3, endpoint_mode: dnsrr, placement: {constraints: [node.role==worker]}}"
+    )
+    assert config_hash(swarm.services["web"]) == plain, "containers ignore them: no recreate"
+    limited = project_with("deploy: {resources: {limits: {memory: 64m}}}")
+    assert config_hash(limited.services["web"]) != plain
+
+
 def test_container_name_and_the_default_tag_of_a_built_image() -> None:
     assert spec_of("container_name: front").name == "front"
     project = load("services:\n  app:\n    build: /src/app\n")
