@@ -10,14 +10,15 @@ the run stops there as on a cancel (calls in flight finish) and the report says 
 start-first update, and the report lists it with the failures) and is quietly done otherwise.
 
 Concurrency: a ``PriorityGate`` (``throttle``) caps engine calls only, admitting starts before
-stops and removes before creates, so a dependent starts as soon as its dependency is ready
-instead of queueing behind creates needed later. Readiness waits hold no slot (a wait holding
+stops and removes before creates (among starts, the longest chain of dependents first), so a
+dependent starts as soon as its dependency is ready instead of queueing behind creates needed
+later. Readiness waits hold no slot (a wait holding
 one could starve the very ops it waits for); their inspects are short engine calls that the
 engine adapter bounds itself. All waits share one engine event subscription. When the plan
-waits for healthchecks, ``HealthLag`` narrows the gate while first health results come later
-than the checks' interval + timeout (the engine is too busy to run the probes) and widens it
-again as they come on time; while several are overdue, a wait does not fail on an
-``unhealthy`` that only timed-out checks produced (``readiness.judge``).
+waits for healthchecks, ``HealthLag`` follows how late first health results come (later than
+the checks' interval + timeout: the engine is too busy to run the probes); once several have
+come late in a run, a wait no longer fails on an ``unhealthy`` that only timed-out checks
+produced (``readiness.judge``).
 
 A START refused over a stale runtime task replaces its container when the op carries the spec
 (``stale_task``), with a warning in the report and in the plan's (which callers print).
@@ -27,17 +28,11 @@ and mutating calls already running are shielded and finish, so the next observe 
 result; ops that never finished are reported CANCELLED. Cancelling a scope around ``execute``
 behaves the same but propagates the cancellation instead of returning a report.
 
-Imports ``plan.ops``, ``readiness``, ``throttle``, ``stale_task``, ``events``, ``engine.base``,
-``errors`` and ``anyio``; never ``docker`` or ``rich``.
+Imports ``plan.ops``, ``readiness``, ``throttle``, ``stale_task``, ``run_report``, ``events``,
+``engine.base``, ``errors`` and ``anyio``; never ``docker`` or ``rich``.
 """
 
 from __future__ import annotations
-
-import enum
-from collections.abc import Mapping
-from dataclasses import dataclass, field
-from types import MappingProxyType
-from typing import TypeVar
 
 import anyio
 
@@ -49,94 +44,15 @@ from orchestra.engine.base import (
     ProgressCallback,
     VolumeSpec,
 )
-from orchestra.errors import EngineUnavailableError, ExecutionFailed, OrchestraError, StaleTaskError
+from orchestra.errors import EngineUnavailableError, OrchestraError, StaleTaskError
 from orchestra.events import EventSink, OpEvent, Phase
 from orchestra.plan.ops import Op, OpKind, Plan
 from orchestra.readiness import ContainerWatch, wait_ready
+from orchestra.run_report import PHASE_OF, OpResult, Outcome, Report, cancel_when_set, typed_spec
 from orchestra.stale_task import REPLACING, StaleTasks, replaceable
-from orchestra.throttle import HealthLag, PriorityGate, health_grace, priority
+from orchestra.throttle import HealthLag, PriorityGate, health_grace, priorities
 
 __all__ = ["OpResult", "Outcome", "Report", "execute"]
-
-_S = TypeVar("_S", ContainerSpec, NetworkSpec, VolumeSpec, BuildSpec)
-
-
-class Outcome(enum.StrEnum):
-    DONE = "done"
-    FAILED = "failed"
-    SKIPPED = "skipped"  # an upstream op failed
-    CANCELLED = "cancelled"  # interrupted before it finished
-
-
-@dataclass(frozen=True)
-class OpResult:
-    """How one op ended; ``duration`` in seconds from its start (0 when it never started)."""
-
-    op: Op
-    outcome: Outcome
-    message: str = ""
-    duration: float = 0.0
-
-    def line(self) -> str:
-        """``service web: start container:web:1 failed: <message>``, for failure lists."""
-        op = self.op
-        service = op.service
-        if service is None and op.target.startswith("container:"):
-            service = op.target.split(":")[1]
-        prefix = f"service {service}: " if service else ""
-        return f"{prefix}{op.kind.verb.lower()} {op.target} failed: {self.message}"
-
-
-@dataclass(frozen=True)
-class Report:
-    """Every op's outcome in id order, and the engine ids of what the run created."""
-
-    results: tuple[OpResult, ...]
-    ids: Mapping[str, str] = field(default_factory=dict)
-    cancelled: bool = False
-    engine_lost: str | None = None  # why the engine stopped answering, which ended the run
-    warnings: tuple[str, ...] = ()  # e.g. a container replaced over a stale task
-
-    def _having(self, outcome: Outcome) -> tuple[OpResult, ...]:
-        return tuple(r for r in self.results if r.outcome is outcome)
-
-    @property
-    def done(self) -> tuple[OpResult, ...]:
-        return self._having(Outcome.DONE)
-
-    @property
-    def failed(self) -> tuple[OpResult, ...]:
-        return self._having(Outcome.FAILED)
-
-    @property
-    def skipped(self) -> tuple[OpResult, ...]:
-        return self._having(Outcome.SKIPPED)
-
-    @property
-    def not_run(self) -> tuple[OpResult, ...]:
-        return self._having(Outcome.CANCELLED)
-
-    @property
-    def ok(self) -> bool:
-        """Whether every op is done."""
-        return all(r.outcome is Outcome.DONE for r in self.results)
-
-    @property
-    def rolled_back(self) -> tuple[OpResult, ...]:
-        """Rollback ops that ran; each message says which update was rolled back and why."""
-        return tuple(r for r in self.done if r.op.rollback and r.message)
-
-    def failure_lines(self) -> list[str]:
-        """One line per failed op, in id order, then one per rolled-back update."""
-        return [r.line() for r in self.failed] + [r.message for r in self.rolled_back]
-
-    def raise_for_failures(self) -> None:
-        """Raise EngineUnavailableError if the engine was lost, else ExecutionFailed listing the
-        failed ops, if any failed."""
-        if self.engine_lost is not None:
-            raise EngineUnavailableError(self.engine_lost)
-        if self.failed:
-            raise ExecutionFailed(self.failure_lines())
 
 
 class _Run:
@@ -154,9 +70,9 @@ class _Run:
         self.plan = plan
         self.engine = engine
         self.gate = PriorityGate(limit)
-        # A floor of 2: one call at a time would halve the engine's throughput for little gain.
-        self.lag = HealthLag(limit, floor=min(2, limit))
+        self.lag = HealthLag()
         self.grace = health_grace(plan)
+        self.priorities = priorities(plan)
         self.sink = sink
         self.wait_timeout = wait_timeout
         self.poll_interval = poll_interval
@@ -203,7 +119,7 @@ class _Run:
         await self._mutate(op, note)
 
     async def _mutate(self, op: Op, done_message: str = "") -> None:
-        async with self.gate.slot(priority(op)):
+        async with self.gate.slot(self.priorities[op.id]):
             started = anyio.current_time()
             self._emit(op, Phase.STARTED, started)
             # A call that reached the engine finishes even on cancel, so the next observe
@@ -221,14 +137,14 @@ class _Run:
                     self._record(op, Outcome.DONE, note or done_message, started)
 
     def _saturated(self) -> bool:
-        """Whether several containers' first health results came late lately: then checks that
-        merely timed out do not fail a wait."""
-        return self.lag.saturated(anyio.current_time())
+        """Whether several containers' first health results came late in this run: then checks
+        that merely timed out do not fail a wait."""
+        return self.lag.saturated()
 
-    async def adapt(self, period: float = 0.2) -> None:
-        """Resize the gate to the health lag's window until cancelled."""
+    async def judge_lateness(self, period: float = 0.2) -> None:
+        """Let the health lag see which first results are overdue, until cancelled."""
         while True:
-            self.gate.resize(self.lag.update(anyio.current_time()))
+            self.lag.update(anyio.current_time())
             await anyio.sleep(period)
 
     async def _wait(self, op: Op) -> None:
@@ -252,7 +168,7 @@ class _Run:
             self.lag.forget(op.target)
             self._record(op, Outcome.FAILED, str(exc), started)
         else:
-            self.lag.ready(op.target, anyio.current_time())
+            self.lag.ready(op.target)
             self._record(op, Outcome.DONE, "", started)
 
     def _lose(self, op: Op, exc: EngineUnavailableError, started: float) -> None:
@@ -270,13 +186,13 @@ class _Run:
             self.ids[op.target] = await engine.pull_image(op.image or "", progress)
         elif kind is OpKind.BUILD_IMAGE:
             progress = self._progress(op, started)
-            self.ids[op.target] = await engine.build_image(_spec(op, BuildSpec), progress)
+            self.ids[op.target] = await engine.build_image(typed_spec(op, BuildSpec), progress)
         elif kind is OpKind.CREATE_NETWORK:
-            self.ids[op.target] = await engine.create_network(_spec(op, NetworkSpec))
+            self.ids[op.target] = await engine.create_network(typed_spec(op, NetworkSpec))
         elif kind is OpKind.CREATE_VOLUME:
-            self.ids[op.target] = await engine.create_volume(_spec(op, VolumeSpec))
+            self.ids[op.target] = await engine.create_volume(typed_spec(op, VolumeSpec))
         elif kind is OpKind.CREATE_CONTAINER:
-            self.ids[op.target] = await engine.create_container(_spec(op, ContainerSpec))
+            self.ids[op.target] = await engine.create_container(typed_spec(op, ContainerSpec))
         elif kind is OpKind.REMOVE_NETWORK:
             await engine.remove_network(self._id_of(op))
         elif kind is OpKind.REMOVE_VOLUME:
@@ -334,31 +250,13 @@ class _Run:
         self.results[op.id] = OpResult(op, outcome, message, duration)
         self.finished[op.id].set()
         if emit:
-            self._emit(op, _PHASE_OF[outcome], started, message)
+            self._emit(op, PHASE_OF[outcome], started, message)
 
     def report(self, cancelled: bool) -> Report:
-        results = tuple(
-            self.results.get(op.id) or OpResult(op, Outcome.CANCELLED, "interrupted")
-            for op in self.plan.ops
+        warnings = tuple(self.stale.warnings)
+        return Report.of_run(
+            self.plan, self.results, self.ids, cancelled, self.engine_lost, warnings
         )
-        lost = None if self.engine_lost is None else str(self.engine_lost)
-        return Report(results, dict(self.ids), cancelled, lost, tuple(self.stale.warnings))
-
-
-_PHASE_OF: Mapping[Outcome, Phase] = MappingProxyType(
-    {Outcome.DONE: Phase.DONE, Outcome.FAILED: Phase.FAILED, Outcome.SKIPPED: Phase.SKIPPED}
-)
-
-
-def _spec(op: Op, kind: type[_S]) -> _S:
-    if not isinstance(op.spec, kind):
-        raise OrchestraError(f"op #{op.id} {op.target} has no {kind.__name__}")
-    return op.spec
-
-
-async def _cancel_when_set(event: anyio.Event, scope: anyio.CancelScope) -> None:
-    await event.wait()
-    scope.cancel()
 
 
 async def execute(
@@ -381,10 +279,10 @@ async def execute(
     run = _Run(plan, engine, limiter_size, sink, wait_timeout, poll_interval)
     async with anyio.create_task_group() as outer:
         if cancel_event is not None:
-            outer.start_soon(_cancel_when_set, cancel_event, outer.cancel_scope)
-        outer.start_soon(_cancel_when_set, run.lost, outer.cancel_scope)
+            outer.start_soon(cancel_when_set, cancel_event, outer.cancel_scope)
+        outer.start_soon(cancel_when_set, run.lost, outer.cancel_scope)
         if run.grace:
-            outer.start_soon(run.adapt)
+            outer.start_soon(run.judge_lateness)
         if any(op.kind is OpKind.WAIT_READY for op in plan.ops):
             run.watch = ContainerWatch(engine, plan.project or None)
             await outer.start(run.watch.run)

@@ -18,9 +18,8 @@ types and ``anyio``; never ``docker`` or ``spec``.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from types import MappingProxyType
 from typing import TypeVar
 
 import anyio
@@ -34,15 +33,13 @@ from orchestra.errors import (
     OrchestraError,
 )
 from orchestra.events import EventSink, OpEvent, Phase
-from orchestra.execute import OpResult, Outcome, Report
 from orchestra.plan.ops import Op, OpKind, Plan
 from orchestra.readiness_swarm import SwarmWatch, wait_service
+from orchestra.run_report import PHASE_OF, OpResult, Outcome, Report, cancel_when_set, typed_spec
 
 __all__ = ["SwarmRunSettings", "execute_swarm"]
 
-_PHASE: Mapping[Outcome, Phase] = MappingProxyType(
-    {Outcome.DONE: Phase.DONE, Outcome.FAILED: Phase.FAILED, Outcome.SKIPPED: Phase.SKIPPED}
-)
+
 _S = TypeVar("_S", NetworkSpec, SwarmObjectSpec, SwarmServiceSpec)
 _REMOVALS = frozenset(
     {OpKind.REMOVE_NETWORK, OpKind.REMOVE_VOLUME, OpKind.REMOVE_SECRET, OpKind.REMOVE_CONFIG}
@@ -131,15 +128,15 @@ class _SwarmRun:
     async def _call(self, op: Op) -> None:
         swarm, kind = self.swarm, op.kind
         if kind is OpKind.CREATE_NETWORK:
-            self.ids[op.target] = await swarm.create_network(_spec(op, NetworkSpec))
+            self.ids[op.target] = await swarm.create_network(typed_spec(op, NetworkSpec))
         elif kind in (OpKind.CREATE_SECRET, OpKind.CREATE_CONFIG):
-            self.ids[op.target] = await swarm.create_object(_spec(op, SwarmObjectSpec))
+            self.ids[op.target] = await swarm.create_object(typed_spec(op, SwarmObjectSpec))
         elif kind is OpKind.CREATE_SERVICE:
-            self.ids[op.target] = await swarm.create_service(_spec(op, SwarmServiceSpec))
+            self.ids[op.target] = await swarm.create_service(typed_spec(op, SwarmServiceSpec))
         elif kind is OpKind.UPDATE_SERVICE:
-            await swarm.update_service(self._id_of(op), _spec(op, SwarmServiceSpec))
+            await swarm.update_service(self._id_of(op), typed_spec(op, SwarmServiceSpec))
         elif kind is OpKind.SCALE_SERVICE:
-            await swarm.scale_service(self._id_of(op), _spec(op, SwarmServiceSpec).replicas)
+            await swarm.scale_service(self._id_of(op), typed_spec(op, SwarmServiceSpec).replicas)
         elif kind is OpKind.REMOVE_SERVICE:
             await swarm.remove_service(self._id_of(op))
         elif kind in _REMOVALS:
@@ -192,26 +189,10 @@ class _SwarmRun:
         duration = 0.0 if started is None else anyio.current_time() - started
         self.results[op.id] = OpResult(op, outcome, message, duration)
         self.finished[op.id].set()
-        self._emit(op, _PHASE[outcome], started, message)
+        self._emit(op, PHASE_OF[outcome], started, message)
 
     def report(self, cancelled: bool) -> Report:
-        results = tuple(
-            self.results.get(op.id) or OpResult(op, Outcome.CANCELLED, "interrupted")
-            for op in self.plan.ops
-        )
-        lost = None if self.lost is None else str(self.lost)
-        return Report(results, dict(self.ids), cancelled, lost)
-
-
-def _spec(op: Op, kind: type[_S]) -> _S:
-    if not isinstance(op.spec, kind):
-        raise OrchestraError(f"op #{op.id} {op.target} has no {kind.__name__}")
-    return op.spec
-
-
-async def _cancel_when_set(event: anyio.Event, scope: anyio.CancelScope) -> None:
-    await event.wait()
-    scope.cancel()
+        return Report.of_run(self.plan, self.results, self.ids, cancelled, self.lost)
 
 
 async def execute_swarm(
@@ -230,8 +211,8 @@ async def execute_swarm(
     cancel = settings.cancel_event
     async with anyio.create_task_group() as outer:
         if cancel is not None:
-            outer.start_soon(_cancel_when_set, cancel, outer.cancel_scope)
-        outer.start_soon(_cancel_when_set, run.lost_event, outer.cancel_scope)
+            outer.start_soon(cancel_when_set, cancel, outer.cancel_scope)
+        outer.start_soon(cancel_when_set, run.lost_event, outer.cancel_scope)
         if any(op.kind is OpKind.WAIT_SERVICE for op in plan.ops):
             run.watch = SwarmWatch(swarm, plan.project or None)
             await outer.start(run.watch.run)

@@ -1,16 +1,17 @@
-"""Engine calls admitted by priority, through a window that shrinks when healthchecks lag.
+"""Engine calls admitted by priority, and how late first health results come.
 
-Healthchecks run as execs inside the engine. On a small machine a burst of creates and starts
-starves them: first probes time out, and a container that would be healthy turns unhealthy
-(compose fails the 100-service health stack of issue 6 this way). So the executor tells
-``HealthLag`` when a container whose health it waits for starts and when it turns ready;
-``HealthLag`` expects the first result within the check's interval + timeout (+ slack) and
-halves the window of concurrent mutating engine calls once for every container that misses it,
-widening it by one for every container that makes it (additive increase, multiplicative
-decrease, like TCP's congestion window). ``PriorityGate`` admits calls up to that window,
-the most urgent first (a start that unblocks dependents before a create needed later).
+``PriorityGate`` admits engine calls up to a fixed window, the most urgent first: a start that
+unblocks dependents before a create needed later, and among starts the one with the longest
+chain of dependents behind it (``priorities``), so the critical path of a layered stack moves
+first. ``HealthLag`` watches the first health result of every container the plan waits on and
+says when the engine is saturated: healthchecks run as execs inside the engine, each costing
+it tens of milliseconds of CPU, so on two cores fifty 1 s probes a second are about all it can
+run, and past that probes time out although the services are fine (compose fails the
+100-service health stack of issue 6 this way). Starts are not held back: measured on that
+stack, holding them while results were late only delayed the last layers (272 s against
+127 s), because the probes of the containers already running saturate the CPU by themselves.
 
-``HealthLag`` is pure (the clock is passed in); ``PriorityGate`` uses anyio; ``priority`` and
+``HealthLag`` is pure (the clock is passed in); ``PriorityGate`` uses anyio; ``priorities`` and
 ``health_grace`` read a plan. Imports ``plan.ops``, ``engine.base`` and anyio; never ``docker``.
 """
 
@@ -26,23 +27,32 @@ from types import MappingProxyType
 import anyio
 
 from orchestra.engine.base import ContainerSpec, ReadyCondition
-from orchestra.plan.ops import Op, OpKind, Plan
+from orchestra.plan.ops import OpKind, Plan
 
-__all__ = ["HealthLag", "PriorityGate", "health_grace", "priority"]
+__all__ = ["HealthLag", "PriorityGate", "health_grace", "priorities"]
 
-Priority = tuple[int, int]
+Priority = tuple[int, int, int]
 
-# Which waiting call gets a free slot first (lower first; op id breaks ties): a start unblocks
-# dependents now, a create is needed only later. Unlisted kinds rank 1.
+# Which waiting call gets a free slot first (lower first; ``priorities`` breaks ties): a start
+# unblocks dependents now, a create is needed only later. Unlisted kinds rank 1.
 _RANK: Mapping[OpKind, int] = MappingProxyType(
     {OpKind.START_CONTAINER: 0, OpKind.RESTART_CONTAINER: 0, OpKind.CREATE_CONTAINER: 2}
 )
 _DEFAULT_CHECK_SECONDS = 30.0  # the engine's interval and timeout when a healthcheck sets none
 
 
-def priority(op: Op) -> Priority:
-    """The gate priority of ``op``'s engine call."""
-    return (_RANK.get(op.kind, 1), op.id)
+def priorities(plan: Plan) -> dict[int, Priority]:
+    """Gate priorities of every op of ``plan``: by kind, then the longest chain of starts that
+    waits on the op (the critical path first: the start that the most layers of dependents are
+    queued behind goes before a leaf's), then plan order."""
+    height: dict[int, int] = {}
+    # Deps always have smaller ids than their dependents (``Plan.add``): one pass backwards.
+    for op in reversed(plan.ops):
+        mine = height.get(op.id, 0) + (op.kind is OpKind.START_CONTAINER)
+        height[op.id] = mine
+        for dep in op.deps:
+            height[dep] = max(height.get(dep, 0), mine)
+    return {op.id: (_RANK.get(op.kind, 1), -height[op.id], op.id) for op in plan.ops}
 
 
 def health_grace(plan: Plan) -> dict[str, float]:
@@ -64,60 +74,47 @@ def health_grace(plan: Plan) -> dict[str, float]:
 
 @dataclass
 class HealthLag:
-    """The window of concurrent mutating calls, judged by how late health results come.
+    """Which watched containers' first health results are overdue, and whether several were.
 
-    ``started(key, now, grace)`` when a watched container started (``grace``: its check's
-    interval + timeout), ``ready(key, now)`` when it turned ready, ``forget(key)`` when its wait
-    ended otherwise; ``update(now)`` returns the window to use now.
+    ``started(key, now, grace)`` once a watched container started (``grace``: its check's
+    interval + timeout), ``ready(key)`` when it turned ready, ``forget(key)`` when its wait
+    ended otherwise; ``update(now)`` marks the results that are overdue by then.
     """
 
-    limit: int
-    floor: int = 1
     slack: float = 1.0  # event delivery and scheduling delays that are not the engine's fault
-    window: int = field(init=False)
+    several: int = 2  # late containers that say the engine, not one app, is slow
     _due: dict[str, float] = field(default_factory=dict, init=False)
     _late: set[str] = field(default_factory=set, init=False)
-    _went_late: dict[str, float] = field(default_factory=dict, init=False)
-
-    def __post_init__(self) -> None:
-        if not 1 <= self.floor <= self.limit:
-            raise ValueError("a window needs 1 <= floor <= limit")
-        self.window = self.limit
+    _went_late: set[str] = field(default_factory=set, init=False)
 
     def started(self, key: str, now: float, grace: float) -> None:
         """``key`` started at ``now``; its first health result is due within ``grace`` s."""
         self._due[key] = now + grace + self.slack
         self._late.discard(key)
 
-    def ready(self, key: str, now: float) -> None:
-        """``key`` turned ready at ``now``: a timely result widens the window by one."""
-        due = self._due.pop(key, None)
-        late = key in self._late
-        self._late.discard(key)
-        if due is not None and not late and now <= due:
-            self.window = min(self.limit, self.window + 1)
+    def ready(self, key: str) -> None:
+        """``key`` turned ready: it is no longer awaited."""
+        self.forget(key)
 
     def forget(self, key: str) -> None:
-        """Stop judging ``key`` (its wait failed or was cancelled)."""
+        """Stop watching ``key`` (its wait failed or was cancelled)."""
         self._due.pop(key, None)
         self._late.discard(key)
 
-    def update(self, now: float) -> int:
-        """The window now: halved once for each container that newly missed its due time."""
+    def update(self, now: float) -> None:
+        """Mark the containers whose first result is overdue at ``now``."""
         for key, due in self._due.items():
-            if due < now and key not in self._late:
+            if due < now:
                 self._late.add(key)
-                self._went_late[key] = now
-                self.window = max(self.floor, self.window // 2)
-        return self.window
+                self._went_late.add(key)
 
-    def saturated(self, now: float, memory: float = 30.0, several: int = 2) -> bool:
-        """Whether ``several`` containers are overdue now or went late within the last
-        ``memory`` seconds: the engine, not one service, is too slow (one late container may
-        just be a slow app). Those that turned ready since count: their checks timed out all
-        the same; those still overdue count however long ago their result was due."""
-        recent = {key for key, at in self._went_late.items() if now - at <= memory}
-        return len(recent | self._late) >= several
+    def saturated(self) -> bool:
+        """Whether ``several`` containers' first health results have come late at any time in
+        this run: the engine, not one service, is too slow (one late container may just be a
+        slow app). It stays so for the run: once a hundred 1 s probes outrun two cores, they
+        go on outrunning them after the last start (issue 6: a steady state of 100 such
+        containers keeps a quarter of them ``unhealthy`` from timeouts alone)."""
+        return len(self._went_late) >= self.several
 
     @property
     def late(self) -> frozenset[str]:
@@ -133,8 +130,7 @@ class _Ticket:
 
 
 class PriorityGate:
-    """Like a ``CapacityLimiter``, but waiters get in lowest ``priority`` first (ties: FIFO)
-    and the capacity (``window``) can change while calls are in flight."""
+    """Like a ``CapacityLimiter``, but waiters get in lowest ``priority`` first (ties: FIFO)."""
 
     def __init__(self, window: int) -> None:
         if window < 1:
@@ -152,11 +148,6 @@ class PriorityGate:
     def busy(self) -> int:
         """Calls admitted and not yet finished."""
         return self._busy
-
-    def resize(self, window: int) -> None:
-        """Admit up to ``window`` calls from now on (calls in flight are never interrupted)."""
-        self._window = max(1, window)
-        self._admit()
 
     @asynccontextmanager
     async def slot(self, priority: Priority) -> AsyncIterator[None]:

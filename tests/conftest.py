@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import contextlib
 import os
 import uuid
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
+from labelled import sweep_project
 
 TEST_IMAGE = "orchestra-test/busybox:1"
 PROJECT_LABEL = "com.docker.compose.project"
@@ -37,19 +37,6 @@ def docker_client() -> Iterator[Any]:
         _engine_missing(f"test image {TEST_IMAGE} missing (make test-image): {exc}")
     yield client
     client.close()
-
-
-def sweep_project(client: Any, project: str) -> None:
-    """Remove every container, network and volume labelled with ``project``."""
-    flt = {"label": f"{PROJECT_LABEL}={project}"}
-    for c in client.containers.list(all=True, filters=flt):
-        c.remove(force=True, v=True)
-    for n in client.networks.list(filters=flt):
-        with contextlib.suppress(Exception):
-            n.remove()
-    for v in client.volumes.list(filters=flt):
-        with contextlib.suppress(Exception):
-            v.remove(force=True)
 
 
 @pytest.fixture

@@ -28,6 +28,7 @@ __all__ = [
     "FrameReader",
     "LineSplitter",
     "open_log_response",
+    "open_log_stream",
     "read_log_lines",
 ]
 
@@ -42,16 +43,29 @@ def open_log_response(
     """Blocking: start ``GET /containers/{id}/logs`` and return the streaming response.
 
     The SDK's own logs() drops the stdout/stderr tag of each frame, so the frames are read raw.
-    No read timeout: a followed log may stay silent for as long as the container does.
     """
-    url = f"{api.base_url}/v{api.api_version}/containers/{quote(container_id, safe='')}/logs"
+    return open_log_stream(api, f"/containers/{quote(container_id, safe='')}/logs", follow, tail)
+
+
+def open_log_stream(
+    api: APIClient, path: str, follow: bool, tail: int | None, details: bool = False
+) -> requests.Response:
+    """Blocking: start the logs ``GET`` of ``path`` (a container's or a service's) and return
+    the streaming response; an engine refusal raises the SDK's APIError.
+
+    No read timeout: a followed log may stay silent for as long as its source does.
+    """
     params: dict[str, str | int] = {
         "stdout": 1,
         "stderr": 1,
         "follow": int(follow),
         "tail": "all" if tail is None else str(tail),
     }
-    response = api.get(url, params=params, stream=True, timeout=None)
+    if details:
+        params["details"] = 1
+    response = api.get(
+        f"{api.base_url}/v{api.api_version}{path}", params=params, stream=True, timeout=None
+    )
     try:
         response.raise_for_status()
     except requests.HTTPError as exc:

@@ -21,12 +21,11 @@ import anyio
 import anyio.lowlevel
 import requests
 from anyio.streams.memory import MemoryObjectSendStream
-from docker import errors as docker_errors
 from docker.api import APIClient
 
 from orchestra.engine.base import LogLine
 from orchestra.engine.docker_events import ErrorMapper, raise_mapped
-from orchestra.engine.docker_streams import FrameReader, LineSplitter
+from orchestra.engine.docker_streams import FrameReader, LineSplitter, open_log_stream
 from orchestra.engine.docker_swarm_parse import split_log_details
 
 __all__ = [
@@ -44,25 +43,10 @@ _BUFFER = 256
 def open_service_log(
     api: APIClient, service_id: str, follow: bool, tail: int | None
 ) -> requests.Response:
-    """Blocking: start ``GET /services/{id}/logs`` and return the streaming response.
-
-    No read timeout: a followed log may stay silent for as long as the service does.
-    """
-    url = f"{api.base_url}/v{api.api_version}/services/{quote(service_id, safe='')}/logs"
-    params: dict[str, str | int] = {
-        "stdout": 1,
-        "stderr": 1,
-        "details": 1,
-        "follow": int(follow),
-        "tail": "all" if tail is None else str(tail),
-    }
-    response = api.get(url, params=params, stream=True, timeout=None)
-    try:
-        response.raise_for_status()
-    except requests.HTTPError as exc:
-        response.close()
-        docker_errors.create_api_error_from_http_exception(exc)
-    return response
+    """Blocking: start ``GET /services/{id}/logs`` (with task details, which name the task of
+    each line) and return the streaming response."""
+    path = f"/services/{quote(service_id, safe='')}/logs"
+    return open_log_stream(api, path, follow, tail, details=True)
 
 
 class TaskNames:

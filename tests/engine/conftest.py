@@ -6,13 +6,13 @@ and skips locally when no engine answers, and ``project_name`` sweeps what a tes
 
 from __future__ import annotations
 
-import contextlib
 import os
 import subprocess
 from collections.abc import AsyncIterator, Callable, Iterator
 from typing import Any
 
 import pytest
+from labelled import sweep_project
 from swarm_daemon import SwarmDaemon, swarm_daemon
 
 from orchestra import labels
@@ -70,25 +70,12 @@ def make_spec(project_name: str) -> SpecFactory:
     return make
 
 
-def sweep(client: Any, project: str) -> None:
-    """Remove what is labelled with ``project`` (as tests/conftest.py does for project_name)."""
-    flt = {"label": f"{labels.PROJECT}={project}"}
-    for container in client.containers.list(all=True, filters=flt):
-        container.remove(force=True, v=True)
-    for network in client.networks.list(filters=flt):
-        with contextlib.suppress(Exception):  # the engine's spurious "active endpoints"
-            network.remove()
-    for volume in client.volumes.list(filters=flt):
-        with contextlib.suppress(Exception):
-            volume.remove(force=True)
-
-
 @pytest.fixture
 def decoy_project(project_name: str, docker_client: Any) -> Iterator[str]:
     """A second project name, beside this test's, swept afterwards."""
     decoy = f"{project_name}-decoy"
     yield decoy
-    sweep(docker_client, decoy)
+    sweep_project(docker_client, decoy)
 
 
 # The Swarm backend's tests share one private single-node swarm per session (tests/engine/

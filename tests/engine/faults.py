@@ -9,7 +9,6 @@ the docker SDK, never through orchestra, apart from ``orchestra plan`` (the idem
 
 from __future__ import annotations
 
-import contextlib
 import os
 import queue
 import signal
@@ -129,19 +128,6 @@ def stale_hashes(stack: Stack, containers: Mapping[str, dict[str, Any]]) -> list
         if container["Labels"].get(CONFIG_HASH_LABEL) != wanted.get(service):
             stale.append(f"stale config hash on {name}")
     return stale
-
-
-def sweep_all(client: Any, project: str) -> None:
-    """Remove the containers, networks and volumes labelled with ``project``."""
-    flt = {"label": f"com.docker.compose.project={project}"}
-    for container in client.containers.list(all=True, filters=flt):
-        container.remove(force=True, v=True)
-    for network in client.networks.list(filters=flt):
-        with contextlib.suppress(Exception):  # the engine's spurious "active endpoints"
-            network.remove()
-    for volume in client.volumes.list(filters=flt):
-        with contextlib.suppress(Exception):
-            volume.remove(force=True)
 
 
 def start_up(stack: Stack, *extra: str) -> subprocess.Popen[str]:

@@ -25,8 +25,8 @@ from faults import (
     convergence_problems,
     interrupt,
     start_up,
-    sweep_all,
 )
+from labelled import sweep_project
 from stacks import Stack
 
 from bench.generate import StackShape
@@ -53,7 +53,7 @@ def fault_stack(
         fault.write_volume_data()
         yield fault
     finally:
-        sweep_all(docker_client, project)
+        sweep_project(docker_client, project)
 
 
 def prepare(fault: FaultStack, rng: random.Random, seed: int) -> tuple[str, int]:
