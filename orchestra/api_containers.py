@@ -5,7 +5,8 @@ returns plain records (``api_types``, ``engine.base``'s ``ExecResult``/``LogLine
 delegates to these; they take the engine, the project's name and, when its Compose files were
 loaded, the ``Project`` (None: known by name only, so service names cannot be checked).
 
-Imports the engine protocol, ``labels``, ``errors``, ``anyio`` and (only in ``wait_healthy``,
+Imports the engine protocol, ``api_listing`` (which containers a call means), ``errors``,
+``anyio`` and (only in ``wait_healthy``,
 so that ``ps`` does not pay for it) ``readiness``; must not import ``docker``, the CLI, the
 planner or ``rich``.
 """
@@ -18,7 +19,7 @@ from collections.abc import AsyncGenerator, AsyncIterator, Iterable, Mapping, Se
 
 import anyio
 
-from orchestra import labels
+from orchestra.api_listing import check_known, listed_infos, service_containers, service_list
 from orchestra.api_types import ContainerInfo, connectable_host
 from orchestra.engine.base import (
     ContainerState,
@@ -37,42 +38,18 @@ __all__ = ["containers", "exec_in", "logs", "port", "ps", "service_list", "wait_
 _LOG_BUFFER = 256  # lines read ahead from followed containers before their readers wait
 
 
-def service_list(services: str | Iterable[str] | None) -> list[str] | None:
-    """One service name, several, or None (all) as a list (or None)."""
-    if services is None:
-        return None
-    return [services] if isinstance(services, str) else list(services)
-
-
-def _known(project: Project | None, services: Iterable[str]) -> None:
-    if project is None:
-        return
-    for service in services:
-        if service not in project.services:
-            names = ", ".join(sorted(project.services)) or "none"
-            raise UsageError(
-                f"no service {service!r} in project {project.name} (services: {names})"
-            )
-
-
 async def containers(
     engine: Engine, project: str, services: Iterable[str] | None = None
 ) -> list[ObservedContainer]:
     """The project's service containers (not one-offs) of ``services`` (all when None), sorted."""
     observed = await engine.observe(project)
-    wanted = set(services or ())
-    found = [
-        c
-        for c in observed.containers
-        if c.labels.get(labels.ONEOFF, "False") != "True" and (not wanted or c.service in wanted)
-    ]
-    return sorted(found, key=lambda c: (c.service or "", c.number, c.name))
+    return service_containers(observed.containers, services)
 
 
 async def _one(
     engine: Engine, name: str, project: Project | None, service: str, index: int
 ) -> ObservedContainer:
-    _known(project, [service])
+    check_known(project, [service])
     for container in await containers(engine, name, [service]):
         if container.number == index and container.status is ContainerStatus.RUNNING:
             return container
@@ -108,13 +85,12 @@ async def ps(
     limits: bool,
 ) -> list[ContainerInfo]:
     """One record per container; with ``limits`` each is inspected for its cgroup limits."""
-    chosen_services = service_list(services)
-    _known(project, chosen_services or ())
-    chosen = await containers(engine, name, chosen_services)
-    if not include_stopped:
-        chosen = [c for c in chosen if ContainerInfo.listed(c).running]
+    observed = await engine.observe(name)
+    listed = listed_infos(observed.containers, project, services, include_stopped)
     if not limits:
-        return [ContainerInfo.listed(c) for c in chosen]
+        return listed
+    by_id = {c.id: c for c in observed.containers}
+    chosen = [by_id[info.id] for info in listed]
     states = await _inspect_all(engine, chosen)
     return [ContainerInfo.of(c, states[c.id]) for c in chosen if c.id in states]
 
@@ -130,7 +106,7 @@ async def logs(
 ) -> AsyncGenerator[LogLine, None]:
     """The output of the chosen containers (see ``Stack.logs``)."""
     chosen_services = service_list(services)
-    _known(project, chosen_services or ())
+    check_known(project, chosen_services or ())
     chosen = await containers(engine, name, chosen_services)
     if index is not None:
         chosen = [c for c in chosen if c.number == index]
@@ -250,7 +226,7 @@ async def wait_healthy(
     engine: Engine, name: str, project: Project | None, service: str, timeout: float
 ) -> None:
     """Wait for every container of ``service`` to be healthy, under one overall deadline."""
-    _known(project, [service])
+    check_known(project, [service])
     chosen = await containers(engine, name, [service])
     if not chosen:
         raise NotFoundError(f'service "{service}" of project {name} has no container')

@@ -1,16 +1,18 @@
 """The plain records the public API returns: containers as ``ps`` shows them, published ports.
 
-Frozen dataclasses of strings, numbers and orchestra's enums, never docker SDK objects, so callers
-can compare, hash and print them. Imports only ``orchestra.engine.base`` (for its data types) and
-the standard library; must not import ``docker``, ``anyio`` or the CLI.
+Frozen dataclasses (``orchestra.records``) of strings, numbers and orchestra's enums, never docker
+SDK objects, so callers can compare, hash and print them. Imports only ``orchestra.engine.base``
+(for its data types), ``orchestra.records`` and the standard library; must not import
+``docker``, ``anyio`` or the CLI.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import field
 
 from orchestra.engine.base import ContainerState, ContainerStatus, HealthStatus, ObservedContainer
+from orchestra.records import record
 
 __all__ = ["ContainerInfo", "PublishedPort", "connectable_host", "parse_published"]
 
@@ -18,7 +20,7 @@ __all__ = ["ContainerInfo", "PublishedPort", "connectable_host", "parse_publishe
 _LOOPBACK = {"": "127.0.0.1", "0.0.0.0": "127.0.0.1", "::": "::1"}
 
 
-@dataclass(frozen=True)
+@record
 class PublishedPort:
     """One container port published on the host, as the engine bound it."""
 
@@ -32,7 +34,7 @@ class PublishedPort:
         return f"{host}:{self.host_port}->{self.container_port}/{self.protocol}"
 
 
-@dataclass(frozen=True)
+@record
 class ContainerInfo:
     """One container of a stack: identity, state, health, published ports, cgroup limits.
 

@@ -14,7 +14,9 @@ The lock covers one machine (processes sharing the lock directory), not several 
 driving one remote engine. It is not reentrant: one process must not take it twice.
 
 Acquiring polls a non-blocking ``flock`` every ``poll`` seconds on the event loop, so Ctrl-C and
-cancellation work while waiting. Imports the standard library, ``errors`` and ``anyio``.
+cancellation work while waiting. ``lock_if_free`` is the blocking variant that never waits: the
+no-op ``up`` takes it without an event loop (``orchestra.api_quick``). Imports the standard
+library, ``errors`` and (only to wait) ``anyio``.
 """
 
 from __future__ import annotations
@@ -28,14 +30,12 @@ import re
 import socket
 import sys
 import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import AbstractAsyncContextManager
-from dataclasses import dataclass
 from pathlib import Path
 
-import anyio
-
 from orchestra.errors import OrchestraError
+from orchestra.records import record
 
 __all__ = [
     "DEFAULT_ENGINE_HOST",
@@ -44,6 +44,7 @@ __all__ = [
     "command_lock",
     "engine_host",
     "lock_directory",
+    "lock_if_free",
     "lock_path",
     "project_lock",
     "read_holder",
@@ -54,7 +55,7 @@ DEFAULT_ENGINE_HOST = "unix:///var/run/docker.sock"
 _UNSAFE = re.compile(r"[^A-Za-z0-9_.-]")
 
 
-@dataclass(frozen=True)
+@record
 class Holder:
     """Who holds (or last held) a project's lock."""
 
@@ -162,6 +163,8 @@ async def _acquire(
     poll: float,
 ) -> int:
     """An open descriptor of ``path`` holding its flock; see ``project_lock`` for the errors."""
+    import anyio  # only a waiter needs the event loop's sleep
+
     told = False
     while True:
         fd = _open(path)
@@ -200,6 +203,13 @@ async def project_lock(
     """
     path = lock_path(project, host, directory)
     fd = await _acquire(project, path, wait, on_wait, poll)
+    with _holding(fd, path, command) as me:
+        yield me
+
+
+@contextlib.contextmanager
+def _holding(fd: int, path: Path, command: str) -> Iterator[Holder]:
+    """Record ourselves in the locked file ``fd``; on exit remove the file and unlock."""
     try:
         me = Holder(os.getpid(), socket.gethostname(), command, time.time())
         _write_holder(fd, me)
@@ -209,6 +219,34 @@ async def project_lock(
         with contextlib.suppress(FileNotFoundError):
             os.unlink(path)
         os.close(fd)  # closing the descriptor releases the flock
+
+
+def _lock_now(path: Path) -> int | None:
+    """An open descriptor of ``path`` holding its flock, or None when another holds it."""
+    while True:
+        fd = _open(path)
+        if not _try_lock(fd):
+            os.close(fd)
+            return None
+        if _is_current(fd, path):
+            return fd
+        os.close(fd)  # locked a file its holder removed on release: lock the new one
+
+
+@contextlib.contextmanager
+def lock_if_free(
+    project: str, host: str, command: str, *, directory: Path | None = None
+) -> Iterator[Holder | None]:
+    """Hold the lock of ``project`` for the ``with`` body if nobody holds it now (yields the
+    holder record), else yield None at once: the caller then takes ``project_lock``, which waits
+    and says whom for. Raises OrchestraError when the lock file cannot be opened."""
+    path = lock_path(project, host, directory)
+    fd = _lock_now(path)
+    if fd is None:
+        yield None
+        return
+    with _holding(fd, path, command) as me:
+        yield me
 
 
 def command_lock(project: str, command: str, *, wait: bool) -> AbstractAsyncContextManager[Holder]:

@@ -1,7 +1,9 @@
-"""One convergence pass: observe → plan → execute. ``up``, ``down`` and (later) ``watch`` all
-go through here; there is no second path.
+"""One convergence pass: observe → plan → execute. ``up``, ``down`` and ``watch`` all go
+through here; ``api_quick`` answers a no-op ``up`` without an event loop but plans with the
+same functions (``planned_images``, ``plan_observed``) and hands any work back to this pass.
 
-Imports the planner, the executor and the engine protocol; never ``docker`` or the CLI. The
+Imports the planner, the executor and the engine protocol; never ``docker`` or the CLI, and
+``anyio`` only inside functions (``api_quick`` plans a no-op ``up`` with no event loop). The
 executor, the pre-flight check, ``plan.down`` and the saved-plan fingerprint are imported only
 when a pass needs them: a no-op ``up`` runs, checks and saves no plan, and every command pays
 for what it imports at start-up.
@@ -13,8 +15,6 @@ from collections.abc import Mapping
 from dataclasses import replace
 from typing import TYPE_CHECKING
 
-import anyio
-
 from orchestra import __version__
 from orchestra.engine.base import Engine, Observed
 from orchestra.graph import ServiceGraph
@@ -25,6 +25,8 @@ from orchestra.records import record
 from orchestra.spec.model import Project
 
 if TYPE_CHECKING:
+    import anyio
+
     from orchestra.events import EventSink
     from orchestra.execute import Report
     from orchestra.plan.fingerprint import Fingerprint
@@ -39,6 +41,8 @@ __all__ = [
     "image_refs",
     "plan_converge",
     "plan_for_saving",
+    "plan_observed",
+    "planned_images",
     "tear_down",
 ]
 
@@ -72,7 +76,21 @@ def image_refs(project: Project, services: list[str]) -> set[str]:
     return refs
 
 
+def planned_images(project: Project, options: UpOptions) -> set[str]:
+    """The image references an ``up`` with ``options`` looks up before planning."""
+    return image_refs(project, _selected(project, options))
+
+
+def plan_observed(
+    project: Project, observed: Observed, images: Mapping[str, str | None], options: UpOptions
+) -> Plan:
+    """The plan of ``up`` against what was observed (``api_quick`` reads without a loop)."""
+    return plan_up(project, observed, images, options, version=__version__)
+
+
 async def _lookup_images(engine: Engine, refs: set[str]) -> Mapping[str, str | None]:
+    import anyio  # a no-op `up` plans without an event loop (api_quick): keep it unimported
+
     found: dict[str, str | None] = {}
 
     async def one(ref: str) -> None:
@@ -111,8 +129,8 @@ async def _observe_and_plan(
     project: Project, engine: Engine, options: UpOptions
 ) -> tuple[Plan, Observed, Mapping[str, str | None]]:
     observed: Observed = await engine.observe(project.name)
-    images = await _lookup_images(engine, image_refs(project, _selected(project, options)))
-    return plan_up(project, observed, images, options, version=__version__), observed, images
+    images = await _lookup_images(engine, planned_images(project, options))
+    return plan_observed(project, observed, images, options), observed, images
 
 
 async def plan_converge(project: Project, engine: Engine, options: UpOptions) -> Plan:

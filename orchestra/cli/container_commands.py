@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from orchestra.cli.options import open_stack
+from orchestra.cli.options import open_stack, project_or_name, stack_of
 from orchestra.cli.runtime import cancel_when_set, run_async
 
 if TYPE_CHECKING:
@@ -18,6 +18,7 @@ if TYPE_CHECKING:
     from orchestra.api import Stack
     from orchestra.api_types import ContainerInfo
     from orchestra.engine.base import ExecResult
+    from orchestra.spec.model import Project
 
 __all__ = ["register"]
 
@@ -41,35 +42,39 @@ def ps(
         return swarm_commands.ps(ctx)
     from orchestra.cli.ps_view import ps_row, render_table
 
-    stack = open_stack(ctx, by_name=True)
+    project, name = project_or_name(ctx)
+    shown = _shown(project, services)
+    if shown == []:
+        found: list[ContainerInfo] = []
+    elif not limits:
+        from orchestra.api_quick import quick_ps
 
-    shown = _shown(stack, services)
-
-    async def work(cancel: anyio.Event) -> list[ContainerInfo]:
-        try:
-            if shown == []:
-                return []
-            # Without --limits one list call is all: the limits need an inspect per container.
-            return await stack.ps(shown, include_stopped=all_, limits=limits)
-        finally:
-            await stack.close()
-
-    rows = [ps_row(info, limits=limits) for info in run_async(work)]
+        # One list call, no event loop: the limits alone need an inspect per container.
+        found = quick_ps(name, project, shown, include_stopped=all_)
+    else:
+        found = _ps_with_limits(stack_of(project, name), shown, all_)
+    rows = [ps_row(info, limits=limits) for info in found]
     if fmt == "json":
         print(json.dumps(rows, indent=2))
     else:
         print(render_table(rows))
 
 
-def _shown(stack: Stack, services: list[str] | None) -> list[str] | None:
-    """The services to show: as ``docker compose``, unknown ones show nothing (no error)."""
-    from orchestra.errors import UsageError
+def _ps_with_limits(stack: Stack, shown: list[str] | None, all_: bool) -> list[ContainerInfo]:
+    async def work(cancel: anyio.Event) -> list[ContainerInfo]:
+        try:
+            return await stack.ps(shown, include_stopped=all_, limits=True)
+        finally:
+            await stack.close()
 
-    try:
-        known = stack.project.services
-    except UsageError:  # opened by name: the labels decide
+    return run_async(work)
+
+
+def _shown(project: Project | None, services: list[str] | None) -> list[str] | None:
+    """The services to show: as ``docker compose``, unknown ones show nothing (no error)."""
+    if project is None:  # known by name only: the labels decide
         return services
-    return None if not services else [s for s in services if s in known]
+    return None if not services else [s for s in services if s in project.services]
 
 
 def logs(
@@ -85,10 +90,11 @@ def logs(
 
     if swarm_commands.on_swarm(ctx):
         return swarm_commands.logs(ctx)
-    stack = open_stack(ctx, by_name=True)
+    project, name = project_or_name(ctx)
+    stack = stack_of(project, name)
     colour = sys.stdout.isatty() and not no_color
 
-    shown = _shown(stack, services)
+    shown = _shown(project, services)
 
     async def work(cancel: anyio.Event) -> None:
         try:

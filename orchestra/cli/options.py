@@ -18,7 +18,14 @@ if TYPE_CHECKING:
     from orchestra.api import Stack
     from orchestra.spec.model import Project
 
-__all__ = ["GlobalOptions", "global_options", "open_stack", "print_warnings"]
+__all__ = [
+    "GlobalOptions",
+    "global_options",
+    "open_stack",
+    "print_warnings",
+    "project_or_name",
+    "stack_of",
+]
 
 
 @dataclass
@@ -68,24 +75,44 @@ def global_options(ctx: typer.Context) -> GlobalOptions:
     return obj
 
 
-def open_stack(ctx: typer.Context, *, by_name: bool = False) -> Stack:
-    """The ``Stack`` the global options name, taking the lock as ``orchestra <command>``.
+def project_or_name(ctx: typer.Context) -> tuple[Project | None, str]:
+    """The project the global options name, or (None, NAME) for ``-p NAME`` alone (no ``-f``)
+    where no Compose file can be loaded: the engine's labels still know the project.
 
-    With ``by_name``, ``-p NAME`` alone (no ``-f``) also works where no Compose file can be
-    loaded: the engine's labels still know the project. Raises SpecError otherwise.
+    Raises SpecError when the files cannot be loaded and no such name stands in.
     """
-    from orchestra.api import Stack
-    from orchestra.lock import report_waiting
-
     opts = global_options(ctx)
     try:
         project = opts.load_project()
     except SpecError:
-        if not (by_name and opts.project_name and not opts.files):
+        if not (opts.project_name and not opts.files):
             raise
-        return Stack.by_name(
-            opts.project_name, client="orchestra", on_lock_wait=report_waiting(opts.project_name)
-        )
+        return None, opts.project_name
+    return project, project.name
+
+
+def open_stack(
+    ctx: typer.Context, *, by_name: bool = False, project: Project | None = None
+) -> Stack:
+    """The ``Stack`` the global options name (or of ``project``, loaded already), taking the
+    lock as ``orchestra <command>``.
+
+    With ``by_name``, ``-p NAME`` alone works as in ``project_or_name``. Raises SpecError.
+    """
+    if project is not None:
+        return stack_of(project, project.name)
+    if by_name:
+        return stack_of(*project_or_name(ctx))
+    return stack_of(global_options(ctx).load_project(), "")
+
+
+def stack_of(project: Project | None, name: str) -> Stack:
+    """The ``Stack`` of ``project``, or of the project ``name`` known by its labels alone."""
+    from orchestra.api import Stack
+    from orchestra.lock import report_waiting
+
+    if project is None:
+        return Stack.by_name(name, client="orchestra", on_lock_wait=report_waiting(name))
     return Stack(project, client="orchestra", on_lock_wait=report_waiting(project.name))
 
 

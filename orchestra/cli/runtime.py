@@ -1,18 +1,20 @@
 """Running async work from the CLI: the event loop, and Ctrl-C as a graceful cancel.
 
 The first Ctrl-C sets the cancel event (the executor stops starting new operations and lets
-running engine calls finish); a second one interrupts at once.
+running engine calls finish); a second one interrupts at once. ``anyio`` is imported only when
+a loop runs: command modules import this one, and a no-op ``up`` or ``ps`` runs none.
 """
 
 from __future__ import annotations
 
 import signal
 from collections.abc import Awaitable, Callable
-from typing import TypeVar
-
-import anyio
+from typing import TYPE_CHECKING, TypeVar
 
 from orchestra.errors import Interrupted
+
+if TYPE_CHECKING:
+    import anyio
 
 __all__ = ["cancel_when_set", "run_async"]
 
@@ -26,6 +28,8 @@ async def cancel_when_set(cancel: anyio.Event, scope: anyio.CancelScope) -> None
 
 
 async def _watch_interrupts(cancel: anyio.Event, scope: anyio.CancelScope) -> None:
+    import anyio
+
     with anyio.open_signal_receiver(signal.SIGINT, signal.SIGTERM) as signals:
         async for _ in signals:
             if cancel.is_set():
@@ -36,6 +40,7 @@ async def _watch_interrupts(cancel: anyio.Event, scope: anyio.CancelScope) -> No
 
 def run_async(work: Callable[[anyio.Event], Awaitable[T]]) -> T:
     """Run ``work(cancel_event)`` on an event loop; Interrupted when Ctrl-C ended it early."""
+    import anyio
 
     async def main() -> T:
         cancel = anyio.Event()

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from orchestra.cli.options import open_stack, print_warnings
+from orchestra.cli.options import global_options, open_stack, print_warnings
 from orchestra.cli.plan_commands import apply_plan_file, plan
 from orchestra.cli.runtime import run_async
 from orchestra.errors import ExecutionFailed, UsageError
@@ -21,6 +21,7 @@ if TYPE_CHECKING:
     from orchestra.api import Stack
     from orchestra.events import EventSink, OpEvent
     from orchestra.plan.ops import Plan
+    from orchestra.plan.options import UpOptions
     from orchestra.reconcile import Outcome
 
 __all__ = ["register"]
@@ -149,46 +150,72 @@ def up(
     if watch and dry_run:
         raise UsageError("--watch and --dry-run exclude each other")
     scaled = _parse_scale(scale or [])
+    from orchestra.plan.options import UpOptions
+
+    options = UpOptions(
+        services=tuple(services or ()),
+        no_deps=no_deps,
+        force_recreate=force_recreate,
+        no_recreate=no_recreate,
+        remove_orphans=remove_orphans,
+        scale=scaled,
+        wait=wait,
+        build=build,
+        pull=pull,
+    )
     if watch:
         from orchestra.cli.watch_commands import run_watch
-        from orchestra.plan.options import UpOptions
         from orchestra.watch import WatchSettings
 
-        options = UpOptions(
-            services=tuple(services or ()),
-            no_deps=no_deps,
-            force_recreate=force_recreate,
-            no_recreate=no_recreate,
-            remove_orphans=remove_orphans,
-            scale=scaled,
-            wait=wait,
-            build=build,
-            pull=pull,
-        )
         quietly = "quiet" if quiet else "plain"
         run_watch(ctx, options, WatchSettings(), wait_timeout, quietly, no_wait)
         return None
-    stack = open_stack(ctx)
-    run = functools.partial(
-        stack.up,
-        services or (),
-        wait=wait,
-        timeout=wait_timeout,
-        build=build,
-        pull=pull,
-        force_recreate=force_recreate,
-        no_recreate=no_recreate,
-        no_deps=no_deps,
-        scale=scaled,
-        remove_orphans=remove_orphans,
-        dry_run=dry_run,
-        no_wait=no_wait,
-    )
-    plan = _run_with_progress(stack, run, (Progress.quiet if quiet else progress).value)
+    mode = (Progress.quiet if quiet else progress).value
+    _up(ctx, options, wait_timeout, dry_run, no_wait, mode)
+    return None
+
+
+def _up(
+    ctx: typer.Context,
+    options: UpOptions,
+    wait_timeout: float,
+    dry_run: bool,
+    no_wait: bool,
+    mode: str,
+) -> None:
+    from orchestra.api_quick import quick_up
+
+    project = global_options(ctx).load_project()
+    # Nothing to change (or a dry run): answered without an event loop, the lock taken if free.
+    plan = quick_up(project, options, dry_run=dry_run, command="orchestra up")
+    if plan is None:
+        stack = open_stack(ctx, project=project)
+        plan = _converge(stack, options, wait_timeout, dry_run, no_wait, mode)
     if dry_run:
         print(plan.render() or "nothing to do")
     print_warnings(plan.warnings)
-    return None
+
+
+def _converge(
+    stack: Stack, options: UpOptions, timeout: float, dry_run: bool, no_wait: bool, mode: str
+) -> Plan:
+    """The full ``up`` pass: ``Stack.up`` with ``options`` on the event loop, with progress."""
+    run = functools.partial(
+        stack.up,
+        options.services,
+        wait=options.wait,
+        timeout=timeout,
+        build=options.build,
+        pull=options.pull,
+        force_recreate=options.force_recreate,
+        no_recreate=options.no_recreate,
+        no_deps=options.no_deps,
+        scale=options.scale,
+        remove_orphans=options.remove_orphans,
+        dry_run=dry_run,
+        no_wait=no_wait,
+    )
+    return _run_with_progress(stack, run, mode)
 
 
 def _run_with_progress(stack: Stack, run: Callable[..., Awaitable[Plan]], mode: str) -> Plan:

@@ -51,9 +51,8 @@ from orchestra.engine.docker_http import DEFAULT_HOST, quote_ref
 from orchestra.engine.docker_observe import (
     container_state,
     observed_container,
-    observed_network,
-    observed_volume,
 )
+from orchestra.engine.docker_read import read_observed
 from orchestra.engine.docker_transport import RawTransport, Transport, open_transport
 from orchestra.errors import EngineError, ImageNotFoundError, NotFoundError
 
@@ -113,19 +112,10 @@ class DockerEngine(EngineCore):
         )
 
     async def observe(self, project: str) -> Observed:
-        flt = _label_filter(labels.project_filter(project))
-
-        def read() -> Observed:
-            containers = self._list("/containers/json", {"all": "1", **flt})
-            networks = self._list("/networks", flt)
-            volumes = (self._list("/volumes", flt) or {}).get("Volumes") or []
-            return Observed(
-                containers=tuple(sorted(map(observed_container, containers), key=lambda c: c.name)),
-                networks=tuple(sorted(map(observed_network, networks), key=lambda n: n.name)),
-                volumes=tuple(sorted(map(observed_volume, volumes), key=lambda v: v.name)),
-            )
-
-        return await self._run(f"observe project {project}", read)
+        # The same three list calls as the blocking reader of a no-op `up` (docker_read).
+        return await self._run(
+            f"observe project {project}", lambda: read_observed(self._transport, project)
+        )
 
     async def list_projects(self) -> Mapping[str, tuple[ObservedContainer, ...]]:
         params = {"all": "1", **_label_filter(labels.PROJECT)}

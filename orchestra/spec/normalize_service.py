@@ -233,11 +233,12 @@ def read_service(ck: Checker, loc: Loc, directory: Path, env: EnvSource) -> Serv
         return None
     ck.keys(loc, SERVICE_KEYS, SERVICE_UNSUPPORTED)
     fields: dict[str, Any] = {}
+    written = loc.value
     for key, reader in _READERS.items():
-        child = loc.get(key)
-        if child is None or child.value is None:
+        # A service sets a handful of the ~75 keys: test the dict before making a Loc.
+        if written.get(key) is None:
             continue
-        value = reader(ck, child)
+        value = reader(ck, loc.child(key))
         if value is not None:
             fields[key] = frozen_map(value) if isinstance(value, dict) else value
     build_loc = loc.get("build")

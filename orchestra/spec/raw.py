@@ -23,6 +23,9 @@ Raw = Any  # RMap | RList | str | int | float | bool | None
 class RMap(dict[str, Any]):
     """A YAML mapping with marks. ``tags`` holds ``!reset``/``!override`` on values by key."""
 
+    # Slots: a file of 500 services makes ~5000 maps, and an instance dict for each costs.
+    __slots__ = ("key_marks", "mark", "tags", "value_marks")
+
     def __init__(
         self,
         items: Iterable[tuple[str, Any]] = (),
@@ -51,6 +54,8 @@ class RMap(dict[str, Any]):
 
 class RList(list[Any]):
     """A YAML sequence with marks; ``item_marks[i]`` is where item ``i`` starts."""
+
+    __slots__ = ("item_marks", "mark")
 
     def __init__(self, items: Iterable[Any] = (), mark: Mark | None = None) -> None:
         super().__init__(items)

@@ -6,7 +6,7 @@ value of the wanted type, or record a problem and return ``None`` so the caller 
 report the next problem too. Values from interpolation arrive as strings, so numbers and
 booleans also accept their string forms, as ``docker compose`` does.
 
-Imports only ``orchestra.errors``, ``orchestra.records``, ``orchestra.spec.raw`` and
+Imports only ``orchestra.errors``, ``orchestra.spec.raw`` and
 ``orchestra.spec.units``.
 """
 
@@ -20,7 +20,6 @@ from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
 from orchestra.errors import Mark, Problem
-from orchestra.records import record
 from orchestra.spec.raw import RList, RMap, key_mark, value_mark
 from orchestra.spec.units import parse_duration, parse_size
 
@@ -48,13 +47,22 @@ _TRUE = frozenset({"true", "yes", "on", "y"})
 _FALSE = frozenset({"false", "no", "off", "n"})
 
 
-@record
 class Loc:
-    """One value in a raw tree: ``parent[key]``, known to users as ``path``."""
+    """One value in a raw tree: ``parent[key]``, known to users as ``path``.
 
-    parent: Any
-    key: str | int
-    path: str
+    A plain class with slots, not a record: validation makes one per value it reads (a dozen
+    per service), and a record's guarded ``__setattr__`` ran for each field of each.
+    """
+
+    __slots__ = ("key", "parent", "path")
+
+    def __init__(self, parent: Any, key: str | int, path: str) -> None:
+        self.parent = parent
+        self.key = key
+        self.path = path
+
+    def __repr__(self) -> str:
+        return f"Loc(path={self.path!r})"
 
     @property
     def value(self) -> Any:

@@ -35,6 +35,9 @@ _MAX_DEPTH = 200
 _PLAIN = "?plain"
 _CORE = "tag:yaml.org,2002:"
 _CUSTOM_TAGS = ("!reset", "!override")
+_COLLECTION_TAGS = frozenset((_CORE + "map", _CORE + "seq", _CORE + "omap", *_CUSTOM_TAGS))
+_PLAIN_TAGS = frozenset((_PLAIN, *_CUSTOM_TAGS))
+_STR_TAGS = frozenset((_CORE + "str", *_CUSTOM_TAGS))
 _NULLS = frozenset({"", "~", "null", "Null", "NULL"})
 _BOOLS = MappingProxyType(
     {"true": True, "True": True, "TRUE": True, "false": False, "False": False, "FALSE": False}
@@ -141,19 +144,22 @@ class _Converter:
 
     def at(self, node: Any) -> Mark:
         """The mark of ``node``, cached: alias expansion visits the same nodes again and again."""
-        found = self.marks.get(id(node))
+        key = id(node)
+        found = self.marks.get(key)
         if found is None:
-            found = self.marks[id(node)] = _mark(node.start_mark, self.display)
+            start = node.start_mark
+            found = self.marks[key] = Mark(self.display, start.line + 1, start.column + 1)
         return found
 
     def convert(self, node: Any, depth: int, in_alias: bool) -> Any:
         mark = self.at(node)
         if depth > _MAX_DEPTH:
             raise _Fail(f"YAML nesting is deeper than {_MAX_DEPTH} levels", mark)
-        if id(node) in self.active:
+        key = id(node)
+        if key in self.active:
             raise _Fail("an alias refers to a node that contains it", mark)
-        in_alias = in_alias or id(node) in self.seen
-        self.seen.add(id(node))
+        in_alias = in_alias or key in self.seen
+        self.seen.add(key)
         if in_alias:
             self.alias_nodes += 1
             if self.alias_nodes > MAX_ALIAS_NODES:
@@ -161,17 +167,16 @@ class _Converter:
         if isinstance(node, yaml.ScalarNode):
             return _scalar(node, mark)
         self._check_tag(node, mark)
-        self.active.add(id(node))
+        self.active.add(key)
         try:
             if isinstance(node, yaml.MappingNode):
                 return self.mapping(node, depth, in_alias)
             return self.sequence(node, depth, in_alias)
         finally:
-            self.active.discard(id(node))
+            self.active.discard(key)
 
     def _check_tag(self, node: Any, mark: Mark) -> None:
-        allowed = (_CORE + "map", _CORE + "seq", _CORE + "omap", *_CUSTOM_TAGS)
-        if node.tag not in allowed:
+        if node.tag not in _COLLECTION_TAGS:
             raise _Fail(f"unsupported YAML tag {_short_tag(node.tag)}", mark)
 
     def sequence(self, node: Any, depth: int, in_alias: bool) -> RList:
@@ -246,9 +251,9 @@ def _short_tag(tag: str) -> str:
 
 def _scalar(node: Any, mark: Mark) -> Any:
     tag, text = node.tag, node.value
-    if tag in (_PLAIN, *_CUSTOM_TAGS) and node.style in ("", None):
+    if tag in _PLAIN_TAGS and node.style in ("", None):
         return resolve_plain(text)
-    if tag in (_CORE + "str", *_CUSTOM_TAGS):
+    if tag in _STR_TAGS:
         return text
     if tag == _CORE + "null":
         return None
