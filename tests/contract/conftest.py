@@ -6,13 +6,11 @@ depends on ``docker_client`` (fails under CI without an engine); ``project_name`
 
 from __future__ import annotations
 
-import contextlib
 from collections.abc import AsyncIterator, Iterator
-from typing import Any
 
 import pytest
+from labelled import sweep_project
 
-from orchestra import labels
 from orchestra.engine.base import Engine
 
 
@@ -43,10 +41,4 @@ def decoy_project(request: pytest.FixtureRequest, project_name: str) -> Iterator
     decoy = f"{project_name}-decoy"
     yield decoy
     if "docker_client" in request.fixturenames:
-        client: Any = request.getfixturevalue("docker_client")
-        flt = {"label": f"{labels.PROJECT}={decoy}"}
-        for container in client.containers.list(all=True, filters=flt):
-            container.remove(force=True, v=True)
-        for network in client.networks.list(filters=flt):
-            with contextlib.suppress(Exception):  # the engine's spurious "active endpoints"
-                network.remove()
+        sweep_project(request.getfixturevalue("docker_client"), decoy)
