@@ -78,35 +78,31 @@ class HealthLag:
 
     ``started(key, now, grace)`` once a watched container started (``grace``: its check's
     interval + timeout), ``ready(key)`` when it turned ready, ``forget(key)`` when its wait
-    ended otherwise; ``update(now)`` marks the results that are overdue by then.
+    ended otherwise; ``update(now)`` remembers the results overdue by then.
     """
 
     slack: float = 1.0  # event delivery and scheduling delays that are not the engine's fault
     several: int = 2  # late containers that say the engine, not one app, is slow
     _due: dict[str, float] = field(default_factory=dict, init=False)
-    _late: set[str] = field(default_factory=set, init=False)
     _went_late: set[str] = field(default_factory=set, init=False)
 
     def started(self, key: str, now: float, grace: float) -> None:
         """``key`` started at ``now``; its first health result is due within ``grace`` s."""
         self._due[key] = now + grace + self.slack
-        self._late.discard(key)
 
     def ready(self, key: str) -> None:
-        """``key`` turned ready: it is no longer awaited."""
-        self.forget(key)
-
-    def forget(self, key: str) -> None:
-        """Stop watching ``key`` (its wait failed or was cancelled)."""
+        """``key`` turned ready (or its wait ended otherwise): it is no longer awaited."""
         self._due.pop(key, None)
-        self._late.discard(key)
+
+    forget = ready
+
+    def overdue(self, now: float) -> frozenset[str]:
+        """The containers whose first health result is overdue at ``now``."""
+        return frozenset(key for key, due in self._due.items() if due < now)
 
     def update(self, now: float) -> None:
-        """Mark the containers whose first result is overdue at ``now``."""
-        for key, due in self._due.items():
-            if due < now:
-                self._late.add(key)
-                self._went_late.add(key)
+        """Remember the containers whose first result is overdue at ``now``."""
+        self._went_late |= self.overdue(now)
 
     def saturated(self) -> bool:
         """Whether ``several`` containers' first health results have come late at any time in
@@ -115,11 +111,6 @@ class HealthLag:
         go on outrunning them after the last start (issue 6: a steady state of 100 such
         containers keeps a quarter of them ``unhealthy`` from timeouts alone)."""
         return len(self._went_late) >= self.several
-
-    @property
-    def late(self) -> frozenset[str]:
-        """The containers whose first health result is overdue."""
-        return frozenset(self._late)
 
 
 class _Ticket:

@@ -18,12 +18,10 @@ LABELS = {"com.docker.compose.project": "p"}
 def test_a_result_is_overdue_after_interval_timeout_and_slack() -> None:
     lag = HealthLag()
     lag.started("a", now=0.0, grace=2.0)  # due at 3.0 with the default 1 s slack
-    lag.update(2.9)
-    assert lag.late == frozenset()
-    lag.update(3.1)
-    assert lag.late == {"a"}
+    assert lag.overdue(2.9) == frozenset()
+    assert lag.overdue(3.1) == {"a"}
     lag.ready("a")
-    assert lag.late == frozenset()
+    assert lag.overdue(3.1) == frozenset()
 
 
 def test_saturation_needs_several_late_containers_and_lasts_the_run() -> None:
@@ -46,7 +44,7 @@ def test_forgotten_containers_are_never_judged() -> None:
         lag.started(key, now=0.0, grace=1.0)
         lag.forget(key)  # its start or its wait failed
     lag.update(100.0)
-    assert lag.late == frozenset() and not lag.saturated()
+    assert lag.overdue(100.0) == frozenset() and not lag.saturated()
 
 
 def test_a_gate_needs_a_window() -> None:
