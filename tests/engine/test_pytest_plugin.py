@@ -234,6 +234,10 @@ def test_ctrl_c_tears_the_stacks_down(
     )
     argv = [sys.executable, "-m", "pytest", "-p", "no:cacheprovider"]
     argv += ["-o", f"orchestra_project_prefix={prefix}"]
+    # Once seen in CI: the teardown after SIGINT never ended. Should it hang again, the inner
+    # run dumps its threads' stacks to stderr (shown with this test's failure) well before
+    # the 240 s below run out.
+    argv += ["-o", "faulthandler_timeout=150"]
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
     inner = subprocess.Popen(argv, cwd=pytester.path, env=env, stdout=subprocess.PIPE, text=True)
     try:
