@@ -4,8 +4,7 @@
 from __future__ import annotations
 
 import os
-import subprocess
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -16,17 +15,9 @@ from orchestra.engine.docker_http import EngineConnectError, EngineHttpError
 from orchestra.engine.docker_read import EngineReader
 from orchestra.errors import EngineError, EngineUnavailableError
 from orchestra.lock import ProjectLockedError, lock_if_free, lock_path, project_lock
-from tests.unit.test_lock import HOST, hold
+from tests.unit.test_lock import HOST, holder  # noqa: F401 - the fixture, shared
 
 pytestmark = pytest.mark.anyio
-
-
-@pytest.fixture
-def holder(tmp_path: Path) -> Iterator[subprocess.Popen[str]]:
-    process = hold(tmp_path, 30)
-    yield process
-    process.kill()
-    process.wait()
 
 
 def test_a_free_lock_is_taken_recorded_and_removed(tmp_path: Path) -> None:
@@ -37,7 +28,8 @@ def test_a_free_lock_is_taken_recorded_and_removed(tmp_path: Path) -> None:
     assert not path.exists()
 
 
-def test_a_held_lock_yields_none_at_once(tmp_path: Path, holder: subprocess.Popen[str]) -> None:
+@pytest.mark.usefixtures("holder")
+def test_a_held_lock_yields_none_at_once(tmp_path: Path) -> None:
     with lock_if_free("demo", HOST, "orchestra up", directory=tmp_path) as held:
         assert held is None
     assert lock_path("demo", HOST, tmp_path).exists()  # the holder's file is left alone
