@@ -53,6 +53,8 @@ __all__ = [
 
 DEFAULT_ENGINE_HOST = "unix:///var/run/docker.sock"
 _UNSAFE = re.compile(r"[^A-Za-z0-9_.-]")
+_HOLDER_READS = 10
+_HOLDER_READ_PAUSE = 0.02  # seconds
 
 
 @record
@@ -155,6 +157,20 @@ def _is_current(fd: int, path: Path) -> bool:
     return (mine.st_dev, mine.st_ino) == (on_disk.st_dev, on_disk.st_ino)
 
 
+async def _written_holder(fd: int) -> Holder | None:
+    """The holder of the locked file ``fd``, once it has written itself: a holder that has just
+    taken the flock writes its record a moment later, so an empty file is read again a few times
+    before the holder is called unknown."""
+    import anyio
+
+    for _ in range(_HOLDER_READS):
+        holder = read_holder(fd)
+        if holder is not None:
+            return holder
+        await anyio.sleep(_HOLDER_READ_PAUSE)
+    return read_holder(fd)
+
+
 async def _acquire(
     project: str,
     path: Path,
@@ -171,9 +187,9 @@ async def _acquire(
         try:
             while not _try_lock(fd):
                 if not wait:
-                    raise ProjectLockedError(project, read_holder(fd))
+                    raise ProjectLockedError(project, await _written_holder(fd))
                 if on_wait is not None and not told:
-                    on_wait(read_holder(fd))
+                    on_wait(await _written_holder(fd))
                     told = True
                 await anyio.sleep(poll)
         except BaseException:

@@ -66,11 +66,14 @@ def oracle_up(stack: Stack) -> subprocess.CompletedProcess[str]:
 
 
 def test_a_container_that_exits_during_its_start_is_named_with_its_code(stack: Stack) -> None:
+    # The healthcheck would pass if crash stayed up: without one, a wait that inspects crash
+    # before its shell exits rightly fails with "has no healthcheck configured" (seen in CI).
     stack.write(f"""
         services:
           crash:
             image: {IMAGE}
             command: sh -c 'echo starting; exit 7'
+            healthcheck: {{test: [CMD, "true"], interval: 2s}}
           web:
             {SLEEPER}
             depends_on:

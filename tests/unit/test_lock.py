@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import fcntl
 import os
 import signal
 import subprocess
@@ -123,6 +124,40 @@ async def test_the_holder_is_recorded_while_held_and_the_file_removed_after(
     async with project_lock("demo", HOST, "orchestra stop", directory=tmp_path) as me:
         assert f'"command": "orchestra stop", "since": {me.since}' in path.read_text()
     assert not path.exists()
+
+
+async def test_a_holder_that_has_locked_but_not_yet_written_itself_is_still_named(
+    tmp_path: Path,
+) -> None:
+    """The window between a holder's flock and its record (seen once in CI: "held by another
+    orchestra command" where the pid was expected)."""
+    path = lock_path("demo", HOST, tmp_path)
+    fd = os.open(path, os.O_RDWR | os.O_CREAT)
+    fcntl.flock(fd, fcntl.LOCK_EX)
+    record = '{"pid": 4242, "host": "box", "command": "orchestra up", "since": 0}'
+    told: list[Holder | None] = []
+
+    async def write_late() -> None:
+        await anyio.sleep(0.05)
+        os.pwrite(fd, record.encode(), 0)
+
+    try:
+        async with anyio.create_task_group() as group:
+            group.start_soon(write_late)
+            with pytest.raises(ProjectLockedError, match="locked by pid 4242 on box"):
+                async with project_lock("demo", HOST, "down", wait=False, directory=tmp_path):
+                    pass
+        os.ftruncate(fd, 0)
+        async with anyio.create_task_group() as group:
+            group.start_soon(write_late)
+            with anyio.move_on_after(0.5):
+                async with project_lock(
+                    "demo", HOST, "down", on_wait=told.append, directory=tmp_path
+                ):
+                    pass
+        assert [h.pid if h else None for h in told] == [4242]
+    finally:
+        os.close(fd)
 
 
 CONTENDER = textwrap.dedent("""
