@@ -18,7 +18,6 @@ if TYPE_CHECKING:
     from orchestra.api import Stack
     from orchestra.api_types import ContainerInfo
     from orchestra.engine.base import ExecResult
-    from orchestra.spec.model import Project
 
 __all__ = ["register"]
 
@@ -40,24 +39,16 @@ def ps(
 
     if swarm_commands.on_swarm(ctx):
         return swarm_commands.ps(ctx)
-    from orchestra.cli.ps_view import ps_row, render_table
+    from orchestra.cli.ps_view import print_rows, ps_row, show_ps, shown_services
 
     project, name = project_or_name(ctx)
-    shown = _shown(project, services)
-    if shown == []:
-        found: list[ContainerInfo] = []
-    elif not limits:
-        from orchestra.api_quick import quick_ps
-
-        # One list call, no event loop: the limits alone need an inspect per container.
-        found = quick_ps(name, project, shown, include_stopped=all_)
-    else:
-        found = _ps_with_limits(stack_of(project, name), shown, all_)
-    rows = [ps_row(info, limits=limits) for info in found]
-    if fmt == "json":
-        print(json.dumps(rows, indent=2))
-    else:
-        print(render_table(rows))
+    if not limits:
+        show_ps(project, name, services, fmt, all_)
+        return None
+    shown = shown_services(project, services)
+    found = [] if shown == [] else _ps_with_limits(stack_of(project, name), shown, all_)
+    print_rows([ps_row(info, limits=True) for info in found], fmt)
+    return None
 
 
 def _ps_with_limits(stack: Stack, shown: list[str] | None, all_: bool) -> list[ContainerInfo]:
@@ -68,13 +59,6 @@ def _ps_with_limits(stack: Stack, shown: list[str] | None, all_: bool) -> list[C
             await stack.close()
 
     return run_async(work)
-
-
-def _shown(project: Project | None, services: list[str] | None) -> list[str] | None:
-    """The services to show: as ``docker compose``, unknown ones show nothing (no error)."""
-    if project is None:  # known by name only: the labels decide
-        return services
-    return None if not services else [s for s in services if s in project.services]
 
 
 def logs(
@@ -93,8 +77,9 @@ def logs(
     project, name = project_or_name(ctx)
     stack = stack_of(project, name)
     colour = sys.stdout.isatty() and not no_color
+    from orchestra.cli.ps_view import shown_services
 
-    shown = _shown(project, services)
+    shown = shown_services(project, services)
 
     async def work(cancel: anyio.Event) -> None:
         try:

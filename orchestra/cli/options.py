@@ -7,14 +7,15 @@ Heavy modules (the public API's engine half, the planner) are imported inside fu
 from __future__ import annotations
 
 import sys
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
-
-import typer
+from typing import TYPE_CHECKING, Any
 
 from orchestra.errors import SpecError
 
 if TYPE_CHECKING:
+    import typer
+
     from orchestra.api import Stack
     from orchestra.spec.model import Project
 
@@ -24,6 +25,7 @@ __all__ = [
     "open_stack",
     "print_warnings",
     "project_or_name",
+    "project_or_name_of",
     "stack_of",
 ]
 
@@ -41,6 +43,21 @@ class GlobalOptions:
     target: str | None = None  # --target (orchestra.cli.swarm_target decides the backend)
     command: str | None = None  # the command's name, for the target's refusals
     preloaded: Project | None = field(default=None, repr=False)  # loaded to read its target
+
+    @classmethod
+    def of_params(cls, params: Mapping[str, Any], command: str | None) -> GlobalOptions:
+        """The options from the app callback's parameters (``file``, ``project_name``, ...; a
+        missing one takes its default), for ``command``."""
+        return cls(
+            files=list(params.get("file") or []),
+            project_name=params.get("project_name"),
+            project_directory=params.get("project_directory"),
+            env_files=list(params.get("env_file") or []),
+            profiles=list(params.get("profile") or []),
+            debug=bool(params.get("debug")),
+            target=params.get("target"),
+            command=command,
+        )
 
     def load_project(self) -> Project:
         """Read, merge, interpolate and validate the Compose files; raises SpecError (and
@@ -76,12 +93,16 @@ def global_options(ctx: typer.Context) -> GlobalOptions:
 
 
 def project_or_name(ctx: typer.Context) -> tuple[Project | None, str]:
-    """The project the global options name, or (None, NAME) for ``-p NAME`` alone (no ``-f``)
-    where no Compose file can be loaded: the engine's labels still know the project.
+    """``project_or_name_of`` the context's global options."""
+    return project_or_name_of(global_options(ctx))
+
+
+def project_or_name_of(opts: GlobalOptions) -> tuple[Project | None, str]:
+    """The project ``opts`` name, or (None, NAME) for ``-p NAME`` alone (no ``-f``) where no
+    Compose file can be loaded: the engine's labels still know the project.
 
     Raises SpecError when the files cannot be loaded and no such name stands in.
     """
-    opts = global_options(ctx)
     try:
         project = opts.load_project()
     except SpecError:

@@ -59,6 +59,9 @@ NOOP_UNUSED_MODULES = (
     # anyio, asyncio and the ssl it imports were a fifth of a no-op's instructions.
     *("anyio", "asyncio", "ssl", "orchestra.api", "orchestra.engine.docker"),
     *("orchestra.engine.docker_core", "orchestra.reconcile_swarm"),
+    # Nor typer: orchestra.cli.quick reads the command line of a no-op `up` and of `ps`
+    # (typer and the click it vendors were a third of a no-op `up`).
+    *("typer", "orchestra.cli.app", "orchestra.cli.lazy_group"),
 )
 # What `ps` (without --limits) has no use for beyond that: the planner.
 PS_UNUSED_MODULES = (*NOOP_UNUSED_MODULES, "orchestra.plan.up", "orchestra.reconcile")

@@ -213,7 +213,7 @@ def test_a_failed_op_skips_only_its_dependents() -> None:
 def test_container_commands_are_refused_on_a_swarm(
     command: list[str], capsys: pytest.CaptureFixture[str]
 ) -> None:
-    from orchestra.cli.main import main
+    from orchestra.cli import main
 
     with pytest.raises(SystemExit) as stopped:
         main(["--target", "swarm", *command])

@@ -68,16 +68,7 @@ def _global(
         str | None, typer.Option("--target", metavar="container|swarm", help=_TARGET_HELP)
     ] = None,
 ) -> None:
-    ctx.obj = GlobalOptions(
-        files=file or [],
-        project_name=project_name,
-        project_directory=project_directory,
-        env_files=env_file or [],
-        profiles=profile or [],
-        debug=debug,
-        target=target,
-        command=ctx.invoked_subcommand,
-    )
+    ctx.obj = GlobalOptions.of_params(ctx.params, ctx.invoked_subcommand)
     from orchestra.cli.swarm_target import check_early
 
     check_early(ctx.invoked_subcommand, target)
