@@ -5,7 +5,7 @@ For every document of every compose file, in order: interpolate, make paths abso
 drop ``version`` (with a warning) and ``include``. Every problem found in the files is raised
 together as one SpecError. What the tree means is the back half's business.
 
-Imports only ``orchestra.errors`` and ``orchestra.spec`` (files, yamlload, interpolate, envfile,
+Imports only ``orchestra.errors`` and ``orchestra.spec`` (files, read, interpolate, envfile,
 paths, extends, include, merge, raw).
 """
 
@@ -31,7 +31,7 @@ from orchestra.spec.interpolate import (
 from orchestra.spec.merge import merge_documents
 from orchestra.spec.paths import resolve_paths
 from orchestra.spec.raw import RMap
-from orchestra.spec.yamlload import read_compose_file
+from orchestra.spec.read import read_compose_file
 
 __all__ = ["MAX_INCLUDES", "RawProject", "load_raw"]
 

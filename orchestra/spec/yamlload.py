@@ -4,9 +4,9 @@ Scalars are resolved the way compose's Go YAML library (yaml.v3, YAML 1.2 core s
 not the YAML 1.1 way PyYAML does: ``yes``/``on`` stay strings, ``0755`` is octal 493, ``1e3`` is
 a float. Anchors, aliases and merge keys (``<<``, also with a list of maps) are expanded here;
 ``!reset``/``!override`` are recorded in ``RMap.tags``; any other custom tag, a duplicate key, a
-non-string key and a non-mapping document are errors. Two limits guard against hostile input:
-files over ``MAX_FILE_BYTES`` are refused unread, and alias expansion stops after
-``MAX_ALIAS_NODES`` nodes (a "billion laughs" document fails fast).
+non-string key and a non-mapping document are errors. Alias expansion stops after
+``MAX_ALIAS_NODES`` nodes (a "billion laughs" document fails fast); files over a size limit are
+refused unread before they get here (``orchestra.spec.read``).
 
 Imports only ``yaml``, ``orchestra.errors`` and ``orchestra.spec.raw``.
 """
@@ -17,7 +17,6 @@ import base64
 import binascii
 import math
 import re
-from pathlib import Path
 from types import MappingProxyType
 from typing import Any
 
@@ -26,9 +25,8 @@ import yaml
 from orchestra.errors import Mark, Problem, SpecError
 from orchestra.spec.raw import RList, RMap
 
-__all__ = ["MAX_ALIAS_NODES", "MAX_FILE_BYTES", "parse_yaml", "read_compose_file"]
+__all__ = ["MAX_ALIAS_NODES", "parse_yaml", "resolve_plain"]
 
-MAX_FILE_BYTES = 10 * 1024 * 1024
 MAX_ALIAS_NODES = 20_000  # a real file with anchors expands to a few thousand at most
 _MAX_DEPTH = 200
 
@@ -71,25 +69,6 @@ class _Fail(Exception):
     def __init__(self, message: str, mark: Mark | None) -> None:
         super().__init__(message)
         self.problem = Problem("", message, mark)
-
-
-def read_compose_file(path: Path, display: str) -> list[RMap]:
-    """Read and parse the Compose file ``path``; raises SpecError (size, I/O, YAML, shape)."""
-    where = Mark(display, 1, 1)
-    try:
-        size = path.stat().st_size
-        if size > MAX_FILE_BYTES:
-            raise SpecError(
-                Problem("", f"file is {size} bytes, over the {MAX_FILE_BYTES} byte limit", where)
-            )
-        data = path.read_bytes()
-    except OSError as exc:
-        raise SpecError(Problem("", f"cannot read the file: {exc.strerror or exc}", where)) from exc
-    try:
-        text = data.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        raise SpecError(Problem("", f"the file is not UTF-8: {exc.reason}", where)) from exc
-    return parse_yaml(text, display)
 
 
 def parse_yaml(text: str, display: str) -> list[RMap]:

@@ -12,13 +12,8 @@ import pytest
 
 from orchestra.errors import Mark, SpecError
 from orchestra.spec.raw import RList, RMap
-from orchestra.spec.yamlload import (
-    MAX_ALIAS_NODES,
-    MAX_FILE_BYTES,
-    parse_yaml,
-    read_compose_file,
-    resolve_plain,
-)
+from orchestra.spec.read import MAX_FILE_BYTES, read_compose_file
+from orchestra.spec.yamlload import MAX_ALIAS_NODES, parse_yaml, resolve_plain
 
 
 def one(text: str) -> RMap:
