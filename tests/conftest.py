@@ -20,6 +20,19 @@ def _engine_missing(reason: str) -> None:
     pytest.skip(f"no Docker Engine: {reason}")
 
 
+@pytest.fixture(scope="session", autouse=True)
+def private_parse_cache(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """The tests' parses (thousands of small files) stay out of the user's parse cache; the
+    orchestra processes the tests start inherit it."""
+    saved = os.environ.get("XDG_CACHE_HOME")
+    os.environ["XDG_CACHE_HOME"] = str(tmp_path_factory.mktemp("xdg-cache"))
+    yield
+    if saved is None:
+        os.environ.pop("XDG_CACHE_HOME", None)
+    else:
+        os.environ["XDG_CACHE_HOME"] = saved
+
+
 @pytest.fixture(scope="session")
 def docker_client() -> Iterator[Any]:
     """A docker SDK client for test set-up and assertions (orchestra has its own)."""

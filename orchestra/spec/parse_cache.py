@@ -11,8 +11,8 @@ entry. It holds the ``RMap``/``RList`` trees as nested tuples for ``marshal`` (d
 an entry cannot run code), with marks as (line, column): the file's display name is given back
 on reading, so one entry serves the file under any path. Failed parses are not stored: their
 errors come from the parser every time. Entries live in ``$XDG_CACHE_HOME/orchestra/parsed``
-(else ``~/.cache/orchestra/parsed``), at most ``MAX_ENTRIES``, the oldest removed first.
-``ORCHESTRA_PARSE_CACHE=0`` turns the cache off. Any problem with the cache (unwritable, a
+(else ``~/.cache/orchestra/parsed``), at most ``MAX_ENTRIES``, the least recently used removed
+first. ``ORCHESTRA_PARSE_CACHE=0`` turns the cache off. Any problem with the cache (unwritable, a
 damaged entry) means a parse as without it, never an error.
 
 Imports the standard library, ``orchestra.errors`` and ``orchestra.spec.raw``; never ``yaml``.
@@ -20,6 +20,7 @@ Imports the standard library, ``orchestra.errors`` and ``orchestra.spec.raw``; n
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import marshal
 import os
@@ -55,6 +56,8 @@ def parsed(text: str, display: str, parse: Parser) -> list[RMap]:
     entry = cache_directory() / _entry_name(text)
     stored = _load(entry, display)
     if stored is not None:
+        with contextlib.suppress(OSError):
+            os.utime(entry)  # recently used: the last to be pruned
         return stored
     documents = parse(text, display)  # raises SpecError: nothing is stored then
     _store(entry, documents)

@@ -62,6 +62,8 @@ NOOP_UNUSED_MODULES = (
     # Nor typer: orchestra.cli.quick reads the command line of a no-op `up` and of `ps`
     # (typer and the click it vendors were a third of a no-op `up`).
     *("typer", "orchestra.cli.app", "orchestra.cli.lazy_group"),
+    # Nor PyYAML: the cold `up` before it stored the file's parse (orchestra.spec.parse_cache).
+    *("yaml", "orchestra.spec.yamlload"),
 )
 # What `ps` (without --limits) has no use for beyond that: the planner.
 PS_UNUSED_MODULES = (*NOOP_UNUSED_MODULES, "orchestra.plan.up", "orchestra.reconcile")
