@@ -24,7 +24,6 @@ import contextlib
 import hashlib
 import marshal
 import os
-import tempfile
 from collections.abc import Callable
 from importlib.util import find_spec
 from pathlib import Path
@@ -105,9 +104,9 @@ def _store(entry: Path, documents: list[RMap]) -> None:
     try:
         data = marshal.dumps([_encode(d) for d in documents])
         entry.parent.mkdir(parents=True, exist_ok=True)
-        handle, temporary = tempfile.mkstemp(dir=entry.parent, prefix=".tmp-")
-        with os.fdopen(handle, "wb") as out:
-            out.write(data)
+        # Not tempfile: importing it cost more than a hit saves on a small file.
+        temporary = entry.with_name(f".tmp-{os.getpid()}-{entry.name}")
+        temporary.write_bytes(data)
         os.replace(temporary, entry)  # readers see a whole entry or none
         _prune(entry.parent)
     except (OSError, ValueError):
