@@ -13,16 +13,24 @@ from __future__ import annotations
 
 import dataclasses
 import enum
+import functools
 import hashlib
 import json
-from collections.abc import Mapping
+from collections.abc import Hashable, Mapping
 from pathlib import PurePath
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 if TYPE_CHECKING:
     from orchestra.spec.model import Service
 
-__all__ = ["EXCLUDED_FIELDS", "HIDDEN_KEY", "canonical", "config_hash", "hash_input"]
+__all__ = [
+    "EXCLUDED_FIELDS",
+    "HIDDEN_KEY",
+    "canonical",
+    "config_hash",
+    "digest_of",
+    "hash_input",
+]
 
 HIDDEN_KEY = "orchestra_hidden"  # field metadata of values that must never be hashed in clear
 # ``heal`` is how watch treats the container, not what the container is.
@@ -30,15 +38,27 @@ EXCLUDED_FIELDS = frozenset({"build", "pull_policy", "scale", "depends_on", "pro
 EXCLUDED_DEPLOY_FIELDS = ("replicas", "placement", "endpoint_mode")
 
 
+_PLAIN = (str, int, float, bool)
+
+
+@functools.cache
+def _hashed_fields(cls: Hashable) -> tuple[str, ...] | None:
+    """The fields of dataclass ``cls`` that may enter a hash (None: not a dataclass). Cached
+    per class: a plan hashes every service, and ``dataclasses.fields`` per value was most of it."""
+    if not dataclasses.is_dataclass(cls):
+        return None
+    return tuple(f.name for f in dataclasses.fields(cls) if not f.metadata.get(HIDDEN_KEY))
+
+
 def canonical(value: Any) -> Any:
     """A JSON-ready copy of ``value``: dataclasses become dicts, None-valued and hidden fields
     dropped."""
-    if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        return {
-            f.name: canonical(getattr(value, f.name))
-            for f in dataclasses.fields(value)
-            if getattr(value, f.name) is not None and not f.metadata.get(HIDDEN_KEY)
-        }
+    if value is None or type(value) in _PLAIN:
+        return value
+    names = _hashed_fields(cast(Hashable, type(value)))  # typeshed: a class is Hashable
+    if names is not None:
+        found = {name: getattr(value, name) for name in names}
+        return {name: canonical(item) for name, item in found.items() if item is not None}
     if isinstance(value, Mapping):
         return {str(k): canonical(v) for k, v in value.items()}
     if isinstance(value, tuple | list | frozenset | set):
@@ -70,5 +90,10 @@ def hash_input(service: Service) -> dict[str, Any]:
 
 def config_hash(service: Service) -> str:
     """Hex sha256 of the canonical JSON of ``hash_input(service)``."""
-    text = json.dumps(hash_input(service), sort_keys=True, separators=(",", ":"), default=str)
+    return digest_of(hash_input(service))
+
+
+def digest_of(data: dict[str, Any]) -> str:
+    """``config_hash`` of a service whose ``hash_input`` is ``data``."""
+    text = json.dumps(data, sort_keys=True, separators=(",", ":"), default=str)
     return hashlib.sha256(text.encode()).hexdigest()

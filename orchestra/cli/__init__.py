@@ -16,9 +16,10 @@ def main(argv: list[str] | None = None) -> None:
     """Run the CLI and exit with orchestra's exit code."""
     args = sys.argv[1:] if argv is None else list(argv)
     try:
-        from orchestra.cli.quick import answered
+        from orchestra.cli.quick import answer
 
-        if answered(args):
+        handoff = answer(args)
+        if handoff.done:
             return
         from orchestra.cli.app import main as run_app
     except KeyboardInterrupt:
@@ -26,4 +27,4 @@ def main(argv: list[str] | None = None) -> None:
         # interrupted command does later on, with 130 and no traceback.
         print("interrupted", file=sys.stderr)
         raise SystemExit(130) from None
-    run_app(args)
+    run_app(args, handoff)

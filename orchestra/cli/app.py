@@ -14,6 +14,7 @@ import typer
 
 from orchestra.cli.lazy_group import LazyGroup
 from orchestra.cli.options import GlobalOptions
+from orchestra.cli.quick import Handoff
 from orchestra.errors import OrchestraError
 
 __all__ = ["app", "main"]
@@ -68,7 +69,8 @@ def _global(
         str | None, typer.Option("--target", metavar="container|swarm", help=_TARGET_HELP)
     ] = None,
 ) -> None:
-    ctx.obj = GlobalOptions.of_params(ctx.params, ctx.invoked_subcommand)
+    handoff = ctx.obj if isinstance(ctx.obj, Handoff) else None
+    ctx.obj = GlobalOptions.of_params(ctx.params, ctx.invoked_subcommand, handoff)
     from orchestra.cli.swarm_target import check_early
 
     check_early(ctx.invoked_subcommand, target)
@@ -78,12 +80,13 @@ def _debug_requested(argv: list[str]) -> bool:
     return "--debug" in argv or bool(os.environ.get("ORCHESTRA_DEBUG"))
 
 
-def main(argv: list[str] | None = None) -> None:
-    """Run the CLI and exit with orchestra's exit code."""
+def main(argv: list[str] | None = None, handoff: Handoff | None = None) -> None:
+    """Run the CLI and exit with orchestra's exit code; ``handoff``: what ``cli.quick`` learnt
+    of this command line before it left the command to the app."""
     args = sys.argv[1:] if argv is None else argv
     try:
         # Standalone mode lets typer/click report their own usage errors (exit 2) and Exit codes.
-        app(args=args, prog_name="orchestra", standalone_mode=True)
+        app(args=args, prog_name="orchestra", standalone_mode=True, obj=handoff)
     except OrchestraError as exc:
         if _debug_requested(args):
             raise

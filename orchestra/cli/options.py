@@ -17,6 +17,7 @@ if TYPE_CHECKING:
     import typer
 
     from orchestra.api import Stack
+    from orchestra.cli.quick import Handoff
     from orchestra.spec.model import Project
 
 __all__ = [
@@ -43,11 +44,14 @@ class GlobalOptions:
     target: str | None = None  # --target (orchestra.cli.swarm_target decides the backend)
     command: str | None = None  # the command's name, for the target's refusals
     preloaded: Project | None = field(default=None, repr=False)  # loaded to read its target
+    up_planned: bool = False  # cli.quick planned this `up` and found work: no second plan
 
     @classmethod
-    def of_params(cls, params: Mapping[str, Any], command: str | None) -> GlobalOptions:
+    def of_params(
+        cls, params: Mapping[str, Any], command: str | None, handoff: Handoff | None = None
+    ) -> GlobalOptions:
         """The options from the app callback's parameters (``file``, ``project_name``, ...; a
-        missing one takes its default), for ``command``."""
+        missing one takes its default), for ``command``, with what ``handoff`` knows."""
         return cls(
             files=list(params.get("file") or []),
             project_name=params.get("project_name"),
@@ -57,6 +61,8 @@ class GlobalOptions:
             debug=bool(params.get("debug")),
             target=params.get("target"),
             command=command,
+            preloaded=handoff.project if handoff else None,
+            up_planned=bool(handoff and handoff.up_planned),
         )
 
     def load_project(self) -> Project:

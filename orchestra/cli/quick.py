@@ -3,13 +3,15 @@ typer is imported.
 
 Importing typer (and the click it vendors) and building a command from its signature costs a
 third of a no-op ``up``; the load, the engine reads and the plan cost less. So ``main`` first
-offers the command line to ``answered``, which reads a strict subset of the grammar the typer
+offers the command line to ``answer``, which reads a strict subset of the grammar the typer
 app declares (``_GLOBAL``, ``_UP``, ``_PS``): the common global options, then ``up`` or ``ps``
 with the options a no-op can honour. It answers only when the command turns out to change
 nothing: ``up`` whose plan is empty (``api_quick.quick_up``) or ``ps`` without ``--limits``.
 Anything else (another command or option, ``--help``, a Swarm target, an ``up`` with work to do,
-or any OrchestraError) returns False before anything was changed or printed, and the typer app
-runs the command from the start: it reports errors, once, as it always does.
+or any OrchestraError) comes back before anything was changed or printed, and the typer app
+runs the command from the start: it reports errors, once, as it always does. What the quick
+path learnt on the way (the loaded project; that ``up`` has work) is handed over (``Handoff``),
+so the app neither loads the files nor plans a second time.
 ``tests/unit/test_cli_quick.py`` keeps this grammar equal to the typer app's.
 
 Must not import typer, rich, anyio or the engine adapter.
@@ -26,7 +28,7 @@ if TYPE_CHECKING:
     from orchestra.cli.options import GlobalOptions
     from orchestra.spec.model import Project
 
-__all__ = ["Parsed", "answered", "parse"]
+__all__ = ["Handoff", "Parsed", "answer", "parse"]
 
 # option -> (parameter of the typer command, how it takes values): "flag" (no value), "one"
 # (the last given wins), "many" (a list, in order), or a tuple of the accepted choices.
@@ -120,16 +122,31 @@ def parse(argv: list[str]) -> Parsed | None:
     return None  # no command: the typer app prints the help
 
 
-def answered(argv: list[str]) -> bool:
-    """Run ``argv`` here if it is a command that changes nothing (see the module); False when
-    the typer app must run it instead (nothing was changed or printed then)."""
+class Handoff:
+    """What ``answer`` learnt before it left a command to the typer app: ``done`` when it ran the
+    command itself; else the ``project`` it loaded with the same options (None if it did not
+    get that far) and whether it planned ``up`` and found work (``up_planned``: the app goes
+    straight to the full pass instead of planning a second time)."""
+
+    def __init__(
+        self, done: bool, project: Project | None = None, up_planned: bool = False
+    ) -> None:
+        self.done = done
+        self.project = project
+        self.up_planned = up_planned
+
+
+def answer(argv: list[str]) -> Handoff:
+    """Run ``argv`` here if it is a command that changes nothing (see the module); otherwise
+    the Handoff for the typer app, which must run it (nothing was changed or printed then)."""
     parsed = parse(argv)
     if parsed is None:
-        return False
+        return Handoff(False)
+    handoff = Handoff(False)
     try:
-        return _up(parsed) if parsed.command == "up" else _ps(parsed)
+        return _up(parsed, handoff) if parsed.command == "up" else _ps(parsed, handoff)
     except OrchestraError:
-        return False  # the typer app runs it again and reports the error as usual
+        return handoff  # the typer app runs it again and reports the error as usual
 
 
 class _Elsewhere(OrchestraError):
@@ -152,15 +169,15 @@ def _refuse_swarm(project: Project) -> None:
         raise _Elsewhere
 
 
-def _up(parsed: Parsed) -> bool:
+def _up(parsed: Parsed, handoff: Handoff) -> Handoff:
     from orchestra.api_quick import quick_up
     from orchestra.cli.options import print_warnings
     from orchestra.plan.options import UpOptions
 
     opts = parsed.options
     if "wait_timeout" in opts and not _is_float(opts["wait_timeout"]):
-        return False
-    project = _global_options(parsed).load_project()
+        return handoff
+    project = handoff.project = _global_options(parsed).load_project()
     _refuse_swarm(project)
     options = UpOptions(
         services=tuple(parsed.services),
@@ -171,9 +188,10 @@ def _up(parsed: Parsed) -> bool:
     )
     plan = quick_up(project, options, dry_run=False, command="orchestra up")
     if plan is None:
-        return False
+        handoff.up_planned = True
+        return handoff
     print_warnings(plan.warnings)
-    return True
+    return Handoff(True)
 
 
 def _is_float(text: str) -> bool:
@@ -184,13 +202,14 @@ def _is_float(text: str) -> bool:
     return True
 
 
-def _ps(parsed: Parsed) -> bool:
+def _ps(parsed: Parsed, handoff: Handoff) -> Handoff:
     from orchestra.cli.options import project_or_name_of
     from orchestra.cli.ps_view import show_ps
 
     project, name = project_or_name_of(_global_options(parsed))
     if project is not None:
+        handoff.project = project
         _refuse_swarm(project)
     fmt = parsed.options.get("fmt", "table")
     show_ps(project, name, parsed.services or None, fmt, bool(parsed.options.get("all_")))
-    return True
+    return Handoff(True)

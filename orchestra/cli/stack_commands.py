@@ -185,9 +185,12 @@ def _up(
 ) -> None:
     from orchestra.api_quick import quick_up
 
-    project = global_options(ctx).load_project()
-    # Nothing to change (or a dry run): answered without an event loop, the lock taken if free.
-    plan = quick_up(project, options, dry_run=dry_run, command="orchestra up")
+    opts = global_options(ctx)
+    project = opts.load_project()
+    # Nothing to change (or a dry run): answered without an event loop, the lock taken if free;
+    # unless cli.quick just found that this `up` has work.
+    planned = opts.up_planned and not dry_run
+    plan = None if planned else quick_up(project, options, dry_run=dry_run, command="orchestra up")
     if plan is None:
         stack = open_stack(ctx, project=project)
         plan = _converge(stack, options, wait_timeout, dry_run, no_wait, mode)

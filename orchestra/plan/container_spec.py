@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from orchestra import labels as lbl
 from orchestra.engine.base import ContainerSpec, Mount, NetworkAttachment, PortBinding
-from orchestra.hashing import config_hash, hash_input
+from orchestra.hashing import digest_of, hash_input
 from orchestra.plan.container_resources import (
     healthcheck,
     log_config,
@@ -120,7 +120,8 @@ def _labels(
 
     CONFIG keeps the hash input itself, so a later plan can show which fields changed.
     """
-    digest = config_hash(service)
+    hashed = hash_input(service)
+    digest = digest_of(hashed)
     return {
         **service.labels,
         lbl.PROJECT: project_name,
@@ -129,7 +130,7 @@ def _labels(
         lbl.ONEOFF: "False",
         "com.docker.compose.config-hash": digest,
         lbl.CONFIG_HASH: digest,
-        lbl.CONFIG: lbl.encode_config(hash_input(service)),
+        lbl.CONFIG: lbl.encode_config(hashed),
         lbl.IMAGE_ID: image_id or "",
         lbl.ORCHESTRA_VERSION: version,
     }

@@ -16,7 +16,7 @@ import typer.main
 
 from orchestra.cli.app import app
 from orchestra.cli.options import GlobalOptions
-from orchestra.cli.quick import answered, parse
+from orchestra.cli.quick import answer, parse
 
 QUICK_LINES = [
     ["up"],
@@ -101,9 +101,10 @@ def test_a_failing_quick_command_defers_without_printing(
 ) -> None:
     monkeypatch.chdir(tmp_path)  # no compose file here: loading fails with a SpecError
     monkeypatch.delenv("ORCHESTRA_TARGET", raising=False)
-    assert answered(["up", "-d"]) is False
+    handoff = answer(["up", "-d"])
+    assert (handoff.done, handoff.project, handoff.up_planned) == (False, None, False)
     (tmp_path / "compose.yaml").write_text("services:\n  web:\n    image: [not, a, name]\n")
-    assert answered(["ps"]) is False
+    assert answer(["ps"]).done is False
     assert capsys.readouterr() == ("", "")
 
 
@@ -113,10 +114,14 @@ def test_a_swarm_target_goes_to_the_typer_app(
     monkeypatch.chdir(tmp_path)
     (tmp_path / "compose.yaml").write_text("services:\n  web:\n    image: busybox\n")
     monkeypatch.setenv("ORCHESTRA_TARGET", "swarm")
-    assert answered(["ps"]) is False
+    assert answer(["ps"]).done is False
     monkeypatch.delenv("ORCHESTRA_TARGET")
     (tmp_path / "compose.yaml").write_text(
         "x-orchestra: {target: swarm}\nservices:\n  web:\n    image: busybox\n"
     )
-    assert answered(["up"]) is False
+    handoff = answer(["-p", "demo", "up"])
+    assert handoff.done is False and not handoff.up_planned
+    # The app gets the project loaded with the same options: it does not read the files again.
+    assert handoff.project is not None and handoff.project.name == "demo"
+    assert list(handoff.project.services) == ["web"]
     assert capsys.readouterr() == ("", "")
