@@ -1,13 +1,8 @@
-"""The typer application, its global options, and ``main()``: errors → one message + exit code.
-
-Exit codes: 0 ok, 1 failed at run time, 2 bad input (spec or usage), 3 engine unreachable,
-130 interrupted. A user mistake never prints a traceback; ``--debug`` shows it.
-"""
+"""The typer application and its global options; ``orchestra.cli.main`` runs it and turns its
+errors into one message and an exit code."""
 
 from __future__ import annotations
 
-import os
-import sys
 from typing import Annotated
 
 import typer
@@ -15,9 +10,8 @@ import typer
 from orchestra.cli.lazy_group import LazyGroup
 from orchestra.cli.options import GlobalOptions
 from orchestra.cli.quick import Handoff
-from orchestra.errors import OrchestraError
 
-__all__ = ["app", "main"]
+__all__ = ["app", "run_app"]
 
 app = typer.Typer(
     name="orchestra",
@@ -76,22 +70,9 @@ def _global(
     check_early(ctx.invoked_subcommand, target)
 
 
-def _debug_requested(argv: list[str]) -> bool:
-    return "--debug" in argv or bool(os.environ.get("ORCHESTRA_DEBUG"))
-
-
-def main(argv: list[str] | None = None, handoff: Handoff | None = None) -> None:
-    """Run the CLI and exit with orchestra's exit code; ``handoff``: what ``cli.quick`` learnt
-    of this command line before it left the command to the app."""
-    args = sys.argv[1:] if argv is None else argv
-    try:
-        # Standalone mode lets typer/click report their own usage errors (exit 2) and Exit codes.
-        app(args=args, prog_name="orchestra", standalone_mode=True, obj=handoff)
-    except OrchestraError as exc:
-        if _debug_requested(args):
-            raise
-        print(f"error: {exc}", file=sys.stderr)
-        sys.exit(exc.exit_code)
-    except KeyboardInterrupt:
-        print("interrupted", file=sys.stderr)
-        sys.exit(130)
+def run_app(args: list[str], handoff: Handoff | None = None) -> None:
+    """Run the typer app on ``args``; ``handoff``: what ``cli.quick`` learnt of this command
+    line before it left the command to the app. OrchestraError and KeyboardInterrupt reach the
+    caller (``orchestra.cli.main`` turns them into a message and an exit code)."""
+    # Standalone mode lets typer/click report their own usage errors (exit 2) and Exit codes.
+    app(args=args, prog_name="orchestra", standalone_mode=True, obj=handoff)

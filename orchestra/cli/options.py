@@ -44,7 +44,6 @@ class GlobalOptions:
     target: str | None = None  # --target (orchestra.cli.swarm_target decides the backend)
     command: str | None = None  # the command's name, for the target's refusals
     preloaded: Project | None = field(default=None, repr=False)  # loaded to read its target
-    up_planned: bool = False  # cli.quick planned this `up` and found work: no second plan
 
     @classmethod
     def of_params(
@@ -62,7 +61,6 @@ class GlobalOptions:
             target=params.get("target"),
             command=command,
             preloaded=handoff.project if handoff else None,
-            up_planned=bool(handoff and handoff.up_planned),
         )
 
     def load_project(self) -> Project:

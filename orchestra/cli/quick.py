@@ -1,20 +1,17 @@
-"""The commands that usually change nothing (``up`` on a running stack, ``ps``), answered before
-typer is imported.
+"""The common ``up`` and ``ps`` command lines, run before typer is imported.
 
-Importing typer (and the click it vendors) and building a command from its signature costs a
-third of a no-op ``up``; the load, the engine reads and the plan cost less. So ``main`` first
-offers the command line to ``answer``, which reads a strict subset of the grammar the typer
-app declares (``_GLOBAL``, ``_UP``, ``_PS``): the common global options, then ``up`` or ``ps``
-with the options a no-op can honour. It answers only when the command turns out to change
-nothing: ``up`` whose plan is empty (``api_quick.quick_up``) or ``ps`` without ``--limits``.
-Anything else (another command or option, ``--help``, a Swarm target, an ``up`` with work to do,
-or any OrchestraError) comes back before anything was changed or printed, and the typer app
-runs the command from the start: it reports errors, once, as it always does. What the quick
-path learnt on the way (the loaded project; that ``up`` has work) is handed over (``Handoff``),
-so the app neither loads the files nor plans a second time.
+Importing typer (and the click it vendors) and building a command from its signature cost a
+third of a no-op ``up`` and a sixth of a cold ``up``'s client CPU. So ``main`` first offers the
+command line to ``answer``, which reads a strict subset of the grammar the typer app declares
+(``_GLOBAL``, ``_UP``, ``_PS``): the common global options, then ``up`` or ``ps`` with their
+common options. A line in that grammar runs here, through the same functions the typer commands
+call (``up_run.run_up``, ``ps_view.show_ps``), and its errors reach ``main`` as the app's would.
+Anything else (another command or option, ``--help``, a line the grammar does not read, a Swarm
+target) comes back before anything was changed or printed, and the typer app runs the command,
+with the project already loaded when the quick path got that far (``Handoff``).
 ``tests/unit/test_cli_quick.py`` keeps this grammar equal to the typer app's.
 
-Must not import typer, rich, anyio or the engine adapter.
+Must not import typer, rich or anyio (``up`` imports anyio only for a pass with work to do).
 """
 
 from __future__ import annotations
@@ -62,6 +59,7 @@ _PS: Grammar = {
     "--all": ("all_", "flag"),
 }
 _COMMANDS = {"up": _UP, "ps": _PS}
+_WAIT_TIMEOUT = 300.0  # seconds: `up --wait-timeout`'s default in the typer app
 
 
 class Parsed:
@@ -125,28 +123,25 @@ def parse(argv: list[str]) -> Parsed | None:
 class Handoff:
     """What ``answer`` learnt before it left a command to the typer app: ``done`` when it ran the
     command itself; else the ``project`` it loaded with the same options (None if it did not
-    get that far) and whether it planned ``up`` and found work (``up_planned``: the app goes
-    straight to the full pass instead of planning a second time)."""
+    get that far), so the app does not read the files again."""
 
-    def __init__(
-        self, done: bool, project: Project | None = None, up_planned: bool = False
-    ) -> None:
+    def __init__(self, done: bool, project: Project | None = None) -> None:
         self.done = done
         self.project = project
-        self.up_planned = up_planned
 
 
 def answer(argv: list[str]) -> Handoff:
-    """Run ``argv`` here if it is a command that changes nothing (see the module); otherwise
-    the Handoff for the typer app, which must run it (nothing was changed or printed then)."""
+    """Run ``argv`` here if it is in the quick grammar and not for a swarm (see the module);
+    otherwise the Handoff for the typer app, which must run it (nothing was changed or printed
+    then). Raises what the app's command would raise (OrchestraError, with the same message)."""
     parsed = parse(argv)
     if parsed is None:
         return Handoff(False)
     handoff = Handoff(False)
     try:
         return _up(parsed, handoff) if parsed.command == "up" else _ps(parsed, handoff)
-    except OrchestraError:
-        return handoff  # the typer app runs it again and reports the error as usual
+    except _Elsewhere:
+        return handoff
 
 
 class _Elsewhere(OrchestraError):
@@ -170,13 +165,12 @@ def _refuse_swarm(project: Project) -> None:
 
 
 def _up(parsed: Parsed, handoff: Handoff) -> Handoff:
-    from orchestra.api_quick import quick_up
-    from orchestra.cli.options import print_warnings
+    from orchestra.cli.up_run import run_up
     from orchestra.plan.options import UpOptions
 
     opts = parsed.options
     if "wait_timeout" in opts and not _is_float(opts["wait_timeout"]):
-        return handoff
+        return handoff  # the app says why it is not a number
     project = handoff.project = _global_options(parsed).load_project()
     _refuse_swarm(project)
     options = UpOptions(
@@ -186,11 +180,10 @@ def _up(parsed: Parsed, handoff: Handoff) -> Handoff:
         remove_orphans=bool(opts.get("remove_orphans")),
         wait=bool(opts.get("wait")),
     )
-    plan = quick_up(project, options, dry_run=False, command="orchestra up")
-    if plan is None:
-        handoff.up_planned = True
-        return handoff
-    print_warnings(plan.warnings)
+    mode = "quiet" if opts.get("quiet") else opts.get("progress", "auto")
+    timeout = float(opts.get("wait_timeout", _WAIT_TIMEOUT))
+    no_wait = bool(opts.get("no_wait"))
+    run_up(project, options, timeout, dry_run=False, no_wait=no_wait, mode=mode)
     return Handoff(True)
 
 

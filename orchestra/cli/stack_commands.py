@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import functools
-from collections.abc import Awaitable, Callable
-from contextlib import ExitStack
 from enum import StrEnum
 from typing import TYPE_CHECKING, Annotated
 
@@ -12,16 +10,10 @@ import typer
 
 from orchestra.cli.options import global_options, open_stack, print_warnings
 from orchestra.cli.plan_commands import apply_plan_file, plan
-from orchestra.cli.runtime import run_async
-from orchestra.errors import ExecutionFailed, UsageError
+from orchestra.cli.up_run import run_up, run_with_progress
+from orchestra.errors import UsageError
 
 if TYPE_CHECKING:
-    import anyio
-
-    from orchestra.api import Stack
-    from orchestra.events import EventSink, OpEvent
-    from orchestra.plan.ops import Plan
-    from orchestra.plan.options import UpOptions
     from orchestra.reconcile import Outcome
 
 __all__ = ["register"]
@@ -83,29 +75,6 @@ def _finish(outcome: Outcome) -> None:
     print_warnings(outcome.plan.warnings)
     if outcome.report is not None:
         outcome.report.raise_for_failures()
-
-
-class _LazyProgress:
-    """An event sink that opens the progress display at the first event: after the project's
-    lock is taken (a waiting message is not drawn over), and never for a no-op ``up``."""
-
-    def __init__(self, mode: str) -> None:
-        self._mode = mode
-        self._exits = ExitStack()
-        self._sink: EventSink | None = None
-
-    def __enter__(self) -> _LazyProgress:
-        return self
-
-    def __exit__(self, *exc_info: object) -> None:
-        self._exits.close()
-
-    def __call__(self, event: OpEvent) -> None:
-        if self._sink is None:
-            from orchestra.progress import progress_sink
-
-            self._sink = self._exits.enter_context(progress_sink(self._mode))
-        self._sink(event)
 
 
 def up(
@@ -171,75 +140,9 @@ def up(
         run_watch(ctx, options, WatchSettings(), wait_timeout, quietly, no_wait)
         return None
     mode = (Progress.quiet if quiet else progress).value
-    _up(ctx, options, wait_timeout, dry_run, no_wait, mode)
+    project = global_options(ctx).load_project()
+    run_up(project, options, wait_timeout, dry_run=dry_run, no_wait=no_wait, mode=mode)
     return None
-
-
-def _up(
-    ctx: typer.Context,
-    options: UpOptions,
-    wait_timeout: float,
-    dry_run: bool,
-    no_wait: bool,
-    mode: str,
-) -> None:
-    from orchestra.api_quick import quick_up
-
-    opts = global_options(ctx)
-    project = opts.load_project()
-    # Nothing to change (or a dry run): answered without an event loop, the lock taken if free;
-    # unless cli.quick just found that this `up` has work.
-    planned = opts.up_planned and not dry_run
-    plan = None if planned else quick_up(project, options, dry_run=dry_run, command="orchestra up")
-    if plan is None:
-        stack = open_stack(ctx, project=project)
-        plan = _converge(stack, options, wait_timeout, dry_run, no_wait, mode)
-    if dry_run:
-        print(plan.render() or "nothing to do")
-    print_warnings(plan.warnings)
-
-
-def _converge(
-    stack: Stack, options: UpOptions, timeout: float, dry_run: bool, no_wait: bool, mode: str
-) -> Plan:
-    """The full ``up`` pass: ``Stack.up`` with ``options`` on the event loop, with progress."""
-    run = functools.partial(
-        stack.up,
-        options.services,
-        wait=options.wait,
-        timeout=timeout,
-        build=options.build,
-        pull=options.pull,
-        force_recreate=options.force_recreate,
-        no_recreate=options.no_recreate,
-        no_deps=options.no_deps,
-        scale=options.scale,
-        remove_orphans=options.remove_orphans,
-        dry_run=dry_run,
-        no_wait=no_wait,
-    )
-    return _run_with_progress(stack, run, mode)
-
-
-def _run_with_progress(stack: Stack, run: Callable[..., Awaitable[Plan]], mode: str) -> Plan:
-    """``run(progress=, cancel=, on_plan=)`` on the event loop, then close the stack.
-
-    When the run fails, the plan's warnings are printed before the error.
-    """
-    plans: list[Plan] = []
-
-    async def work(cancel: anyio.Event) -> Plan:
-        try:
-            with _LazyProgress(mode) as sink:
-                return await run(progress=sink, cancel=cancel, on_plan=plans.append)
-        finally:
-            await stack.close()
-
-    try:
-        return run_async(work)
-    except ExecutionFailed:
-        print_warnings(plans[-1].warnings if plans else [])
-        raise
 
 
 def down(
@@ -262,7 +165,7 @@ def down(
     run = functools.partial(
         stack.down, volumes, remove_orphans=remove_orphans, timeout=timeout, no_wait=no_wait
     )
-    print_warnings(_run_with_progress(stack, run, progress.value).warnings)
+    print_warnings(run_with_progress(stack, run, progress.value).warnings)
 
 
 def register(app: typer.Typer) -> None:

@@ -3,7 +3,9 @@
 The quick grammar is a second reading of the command line: each case here is parsed by both
 it and the typer app's click commands (``make_context``, which parses and converts without
 running anything), and every value the quick path uses must be the same. Lines outside the
-grammar must come back as None, so that the typer app runs them.
+grammar must come back as None, so that the typer app runs them; a line inside it that fails
+must fail exactly as it does through the app. (That both paths make the same changes on the
+engine is shown by the engine tests, which run the CLI through ``main``.)
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from typing import Any
 import pytest
 import typer.main
 
+from orchestra.cli import main
 from orchestra.cli.app import app
 from orchestra.cli.options import GlobalOptions
 from orchestra.cli.quick import answer, parse
@@ -96,16 +99,37 @@ def test_lines_outside_the_grammar_go_to_the_typer_app(argv: list[str]) -> None:
     assert parse(argv) is None
 
 
-def test_a_failing_quick_command_defers_without_printing(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+BAD_INPUTS = {
+    "no file": None,
+    "bad image": "services:\n  web:\n    image: [not, a, name]\n",
+    "cycle": "services:\n  a: {image: x, depends_on: [b]}\n  b: {image: x, depends_on: [a]}\n",
+}
+
+
+@pytest.mark.parametrize("argv", [["up", "-d"], ["-p", "demo", "ps", "--format", "json"]])
+@pytest.mark.parametrize("text", list(BAD_INPUTS.values()), ids=list(BAD_INPUTS))
+def test_a_quick_command_fails_as_the_typer_app_does(
+    argv: list[str],
+    text: str | None,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
 ) -> None:
-    monkeypatch.chdir(tmp_path)  # no compose file here: loading fails with a SpecError
+    monkeypatch.chdir(tmp_path)
     monkeypatch.delenv("ORCHESTRA_TARGET", raising=False)
-    handoff = answer(["up", "-d"])
-    assert (handoff.done, handoff.project, handoff.up_planned) == (False, None, False)
-    (tmp_path / "compose.yaml").write_text("services:\n  web:\n    image: [not, a, name]\n")
-    assert answer(["ps"]).done is False
-    assert capsys.readouterr() == ("", "")
+    monkeypatch.setenv("DOCKER_HOST", f"unix://{tmp_path}/no-engine.sock")
+    if text is not None:
+        (tmp_path / "compose.yaml").write_text(text)
+    outcomes = []
+    for quick in (True, False):
+        if not quick:  # the same line through the typer app
+            monkeypatch.setattr("orchestra.cli.quick.parse", lambda argv: None)
+        with pytest.raises(SystemExit) as ended:
+            main(argv)
+        outcomes.append((ended.value.code, capsys.readouterr()))
+    assert outcomes[0] == outcomes[1]
+    code, (out, err) = outcomes[0]
+    assert code in (2, 3) and out == "" and err.startswith("error: ") and err.count("\n") == 1
 
 
 def test_a_swarm_target_goes_to_the_typer_app(
@@ -120,7 +144,7 @@ def test_a_swarm_target_goes_to_the_typer_app(
         "x-orchestra: {target: swarm}\nservices:\n  web:\n    image: busybox\n"
     )
     handoff = answer(["-p", "demo", "up"])
-    assert handoff.done is False and not handoff.up_planned
+    assert handoff.done is False
     # The app gets the project loaded with the same options: it does not read the files again.
     assert handoff.project is not None and handoff.project.name == "demo"
     assert list(handoff.project.services) == ["web"]
