@@ -18,6 +18,7 @@ import hashlib
 import json
 from collections.abc import Hashable, Mapping
 from pathlib import PurePath
+from types import MappingProxyType
 from typing import TYPE_CHECKING, Any, cast
 
 if TYPE_CHECKING:
@@ -53,13 +54,17 @@ def _hashed_fields(cls: Hashable) -> tuple[str, ...] | None:
 def canonical(value: Any) -> Any:
     """A JSON-ready copy of ``value``: dataclasses become dicts, None-valued and hidden fields
     dropped."""
-    if value is None or type(value) in _PLAIN:
+    kind = type(value)
+    if value is None or kind in _PLAIN:
         return value
-    names = _hashed_fields(cast(Hashable, type(value)))  # typeshed: a class is Hashable
+    names = _hashed_fields(cast(Hashable, kind))  # typeshed: a class is Hashable
     if names is not None:
         found = {name: getattr(value, name) for name in names}
         return {name: canonical(item) for name, item in found.items() if item is not None}
-    if isinstance(value, Mapping):
+    # The exact types first: an isinstance check against an ABC costs more than the copy.
+    if kind is tuple or kind is list:
+        return [canonical(v) for v in value]
+    if kind is dict or kind is MappingProxyType or isinstance(value, Mapping):
         return {str(k): canonical(v) for k, v in value.items()}
     if isinstance(value, tuple | list | frozenset | set):
         items = [canonical(v) for v in value]
