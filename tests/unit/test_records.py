@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import copy
 import dataclasses
+import inspect
 import pickle
+import sys
+import types
 from dataclasses import FrozenInstanceError, dataclass, field
 from typing import Any
 
@@ -92,3 +95,78 @@ def test_post_init_sets_derived_fields_as_with_frozen_dataclasses() -> None:
     assert item.double == 6 and item == Derived(3) and "double=6" in repr(item)
     with pytest.raises(FrozenInstanceError):
         item.double = 1  # type: ignore[misc]
+
+
+def _define(body: str) -> type:
+    """A class defined from source in a module of its own (``from __future__ import
+    annotations``, as in orchestra, so dataclasses reads its annotations as strings)."""
+    module = types.ModuleType("records_probe")
+    module.__dict__["record"] = record
+    source = "from __future__ import annotations\nimport dataclasses, typing\n" + body
+    sys.modules[module.__name__] = module
+    try:
+        exec(compile(source, "<record>", "exec"), module.__dict__)
+    finally:
+        del sys.modules[module.__name__]
+    made: type = module.Made
+    return made
+
+
+@pytest.mark.parametrize(
+    ("body", "refusal"),
+    [
+        ("    a: int = dataclasses.field(default=0, kw_only=True)\n", "keyword-only"),
+        ("    a: int\n    _: dataclasses.KW_ONLY\n    b: int = 0\n", "KW_ONLY"),
+        ("    a: dataclasses.InitVar[int]\n", "InitVar"),
+        ("    a: typing.ClassVar[int] = 1\n", "ClassVar"),
+        ("    __slots__ = ('a',)\n    a: int\n", "__slots__"),
+    ],
+)
+def test_unsupported_dataclass_features_are_refused_at_definition(body: str, refusal: str) -> None:
+    with pytest.raises(TypeError, match=refusal):
+        _define(f"@record\nclass Made:\n{body}")
+    # The same class is accepted by dataclass: the refusal is the record's, not a typo.
+    assert dataclasses.is_dataclass(_define(f"@dataclasses.dataclass\nclass Made:\n{body}"))
+
+
+def test_a_field_without_default_after_one_with_is_refused_as_by_dataclass() -> None:
+    body = "class Made:\n    a: int = 0\n    b: int\n"
+    message = "non-default argument 'b' follows default argument"
+    for decorator in ("@record", "@dataclasses.dataclass(frozen=True)"):
+        with pytest.raises(TypeError, match=f"^{message}$"):
+            _define(f"{decorator}\n{body}")
+
+
+def test_defining_a_record_compiles_no_code(monkeypatch: pytest.MonkeyPatch) -> None:
+    compiled: list[str] = []
+
+    def counting(name: str, *args: Any, **kwargs: Any) -> Any:
+        compiled.append(name)
+        return generate(name, *args, **kwargs)
+
+    generate = dataclasses._create_fn  # type: ignore[attr-defined]
+    monkeypatch.setattr(dataclasses, "_create_fn", counting)
+    made: Any = _define(
+        "@record\nclass Made:\n    a: int\n"
+        "    b: list[int] = dataclasses.field(default_factory=list)\n"
+    )
+    assert made(1) == made(1, []) and compiled == []
+    _define("@dataclasses.dataclass(frozen=True)\nclass Made:\n    a: int\n")
+    assert "__init__" in compiled
+
+
+def test_a_class_bodys_own_init_and_docstring_are_kept() -> None:
+    @record
+    class Own:
+        """Own words."""
+
+        a: int
+        b: int = 0
+
+        def __init__(self, total: int) -> None:
+            object.__setattr__(self, "a", total)
+            object.__setattr__(self, "b", -total)
+
+    assert Own(3) == Own(3) and (Own(3).a, Own(3).b) == (3, -3)
+    assert Own.__doc__ == "Own words." and str(inspect.signature(Own)) == "(total: 'int') -> 'None'"
+    assert Rec.__doc__ == Ref.__doc__.replace("Ref(", "Rec(", 1)  # type: ignore[union-attr]
