@@ -50,8 +50,8 @@ def quick_up(project: Project, options: UpOptions, *, dry_run: bool, command: st
         with lock as held:
             if held is None:  # another command holds it: the full pass waits for it
                 return None
-            observed = reader.observe(project.name)
-            images = reader.image_ids(planned_images(project, options))
+            refs = planned_images(project, options)
+            observed, images = reader.observe_with_images(project.name, refs)
             plan = plan_observed(project, observed, images, options)
     return plan if dry_run or plan.is_empty else None
 

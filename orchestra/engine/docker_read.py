@@ -16,6 +16,8 @@ from __future__ import annotations
 import json
 import os
 import sys
+import threading
+from collections.abc import Callable
 from types import TracebackType
 from typing import Any, Self
 
@@ -27,9 +29,10 @@ from orchestra.engine.docker_observe import observed_container, observed_network
 from orchestra.engine.docker_transport import Transport, open_transport
 from orchestra.errors import NotFoundError
 
-__all__ = ["EngineReader", "read_containers", "read_observed"]
+__all__ = ["EngineReader", "read_containers", "read_observed", "together"]
 
 _TIMEOUT = 120.0
+_READERS = 4  # connections kept: the reads of one observation run at the same time
 
 
 def _project_filter(project: str) -> dict[str, str]:
@@ -43,12 +46,41 @@ def read_containers(transport: Transport, project: str) -> tuple[ObservedContain
     return tuple(sorted(map(observed_container, rows), key=lambda c: c.name))
 
 
+def together(*calls: Callable[[], Any]) -> list[Any]:
+    """The results of ``calls``, made at the same time (the first on this thread, the others on
+    threads of their own); the first exception raised, if any. On an engine saturated by
+    healthchecks each call waits its turn for a while, so waiting for them one after the other
+    added up (issue 6: a no-op ``up`` of 50 health services spent 1.2 s on five reads)."""
+    results: list[Any] = [None] * len(calls)
+    failures: list[BaseException | None] = [None] * len(calls)
+
+    def run(index: int) -> None:
+        try:
+            results[index] = calls[index]()
+        except BaseException as exc:  # re-raised on the caller's thread below
+            failures[index] = exc
+
+    threads = [threading.Thread(target=run, args=(i,), daemon=True) for i in range(1, len(calls))]
+    for thread in threads:
+        thread.start()
+    run(0)
+    for thread in threads:
+        thread.join()
+    for failure in failures:
+        if failure is not None:
+            raise failure
+    return results
+
+
 def read_observed(transport: Transport, project: str) -> Observed:
-    """The project's containers, networks and volumes: three label-filtered list calls."""
-    containers = read_containers(transport, project)
+    """The project's containers, networks and volumes: three label-filtered list calls, made at
+    the same time (``together``)."""
     flt = _project_filter(project)
-    networks = transport.call("GET", "/networks", params=flt) or []
-    volumes = (transport.call("GET", "/volumes", params=flt) or {}).get("Volumes") or []
+    containers, networks, volumes = together(
+        lambda: read_containers(transport, project),
+        lambda: transport.call("GET", "/networks", params=flt) or [],
+        lambda: (transport.call("GET", "/volumes", params=flt) or {}).get("Volumes") or [],
+    )
     return Observed(
         containers=containers,
         networks=tuple(sorted(map(observed_network, networks), key=lambda n: n.name)),
@@ -83,7 +115,7 @@ class EngineReader:
         """Connect as ``DockerEngine.from_env`` does (DOCKER_HOST, TLS, contexts)."""
         host = os.environ.get("DOCKER_HOST") or DEFAULT_HOST
         try:
-            transport, host = open_transport(1, _TIMEOUT)
+            transport, host = open_transport(_READERS, _TIMEOUT)
         except Exception as exc:
             raise _mapped(exc, "connect to the Docker Engine", host) from exc
         return cls(transport, host)
@@ -130,3 +162,10 @@ class EngineReader:
     def image_ids(self, refs: set[str]) -> dict[str, str | None]:
         """``image_id`` of each ref (one call each, in order: a stack has few images)."""
         return {ref: self.image_id(ref) for ref in sorted(refs)}
+
+    def observe_with_images(
+        self, project: str, refs: set[str]
+    ) -> tuple[Observed, dict[str, str | None]]:
+        """``observe(project)`` and ``image_ids(refs)``, read at the same time."""
+        observed, images = together(lambda: self.observe(project), lambda: self.image_ids(refs))
+        return observed, images

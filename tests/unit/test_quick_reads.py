@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import os
+import time
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
@@ -12,7 +13,7 @@ import pytest
 
 from orchestra.engine.base import ContainerStatus
 from orchestra.engine.docker_http import EngineConnectError, EngineHttpError
-from orchestra.engine.docker_read import EngineReader
+from orchestra.engine.docker_read import EngineReader, together
 from orchestra.errors import EngineError, EngineUnavailableError
 from orchestra.lock import ProjectLockedError, lock_if_free, lock_path, project_lock
 from tests.unit.test_lock import HOST, holder  # noqa: F401 - the fixture, shared
@@ -88,8 +89,13 @@ def test_observe_is_three_filtered_lists_sorted_by_name() -> None:
     assert observed.containers[0].status is ContainerStatus.EXITED
     assert observed.containers[0].exit_code == 3
     assert [n.name for n in observed.networks] == ["p_default"] and observed.volumes == ()
-    assert [path for path, _ in transport.calls] == ["/containers/json", "/networks", "/volumes"]
-    listing = transport.calls[0][1]
+    # The three lists run at the same time: any order.
+    assert sorted(path for path, _ in transport.calls) == [
+        "/containers/json",
+        "/networks",
+        "/volumes",
+    ]
+    listing = dict(transport.calls)["/containers/json"]
     assert listing["all"] == "1" and "com.docker.compose.project=p" in listing["filters"]
 
 
@@ -116,3 +122,19 @@ def test_no_engine_at_docker_host_is_engine_unavailable(
     monkeypatch.setenv("DOCKER_HOST", f"unix://{tmp_path}/none.sock")
     with pytest.raises(EngineUnavailableError, match=f"Engine at unix://{tmp_path}/none.sock"):
         EngineReader.from_env()
+
+
+def test_together_reads_at_the_same_time_and_raises_the_first_failure() -> None:
+    def slow(value: str) -> str:
+        time.sleep(0.3)
+        return value
+
+    started = time.monotonic()
+    assert together(lambda: slow("a"), lambda: slow("b")) == ["a", "b"]
+    assert time.monotonic() - started < 0.55  # one after the other would take 0.6 s
+
+    def fail(message: str) -> Any:
+        raise EngineConnectError(message)
+
+    with pytest.raises(EngineConnectError, match="second"):
+        together(lambda: 1, lambda: fail("second"), lambda: fail("third"))
