@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 import typer.main
 
-from orchestra.cli import main
+from orchestra.cli import main, quick
 from orchestra.cli.app import app
 from orchestra.cli.options import GlobalOptions
 from orchestra.cli.quick import answer, parse
@@ -121,8 +121,8 @@ def test_a_quick_command_fails_as_the_typer_app_does(
     if text is not None:
         (tmp_path / "compose.yaml").write_text(text)
     outcomes = []
-    for quick in (True, False):
-        if not quick:  # the same line through the typer app
+    for through_quick in (True, False):
+        if not through_quick:  # the same line through the typer app
             monkeypatch.setattr("orchestra.cli.quick.parse", lambda argv: None)
         with pytest.raises(SystemExit) as ended:
             main(argv)
@@ -149,3 +149,11 @@ def test_a_swarm_target_goes_to_the_typer_app(
     assert handoff.project is not None and handoff.project.name == "demo"
     assert list(handoff.project.services) == ["web"]
     assert capsys.readouterr() == ("", "")
+
+
+def test_the_quick_defaults_are_the_typer_apps() -> None:
+    _, bare = _click_params(["up"])
+    assert bare["wait_timeout"] == quick._WAIT_TIMEOUT
+    assert (bare["progress"].value, bare["quiet"], bare["no_wait"]) == ("auto", False, False)
+    _, listing = _click_params(["ps"])
+    assert (listing["fmt"], listing["all_"], listing["limits"]) == ("table", False, False)
