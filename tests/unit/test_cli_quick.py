@@ -154,6 +154,6 @@ def test_a_swarm_target_goes_to_the_typer_app(
 def test_the_quick_defaults_are_the_typer_apps() -> None:
     _, bare = _click_params(["up"])
     assert bare["wait_timeout"] == quick._WAIT_TIMEOUT
-    assert (bare["progress"].value, bare["quiet"], bare["no_wait"]) == ("auto", False, False)
+    assert (str(bare["progress"]), bare["quiet"], bare["no_wait"]) == ("auto", False, False)
     _, listing = _click_params(["ps"])
     assert (listing["fmt"], listing["all_"], listing["limits"]) == ("table", False, False)
