@@ -69,9 +69,13 @@ async def test_short_calls_reuse_one_keep_alive_connection(engine: DockerEngine)
     transport = engine.transport
     assert isinstance(transport, RawTransport)
     assert transport.api_version == engine.api_version and engine.api_version.startswith("1.")
-    for _ in range(5):
+    await engine.observe("orchestra-nothing-here")
+    # One observation makes its three list calls at the same time (docker_read.together).
+    pooled = {id(c) for c in transport._idle}
+    assert 1 <= len(pooled) <= 3
+    for _ in range(4):
         await engine.observe("orchestra-nothing-here")
-    assert len(transport._idle) == 1, "sequential calls share one pooled connection"
+    assert {id(c) for c in transport._idle} == pooled, "later calls reuse the pooled connections"
 
 
 @pytest.fixture
