@@ -69,13 +69,11 @@ async def test_short_calls_reuse_one_keep_alive_connection(engine: DockerEngine)
     transport = engine.transport
     assert isinstance(transport, RawTransport)
     assert transport.api_version == engine.api_version and engine.api_version.startswith("1.")
-    await engine.observe("orchestra-nothing-here")
-    # One observation makes its three list calls at the same time (docker_read.together).
-    pooled = {id(c) for c in transport._idle}
-    assert 1 <= len(pooled) <= 3
-    for _ in range(4):
+    for _ in range(5):
         await engine.observe("orchestra-nothing-here")
-    assert {id(c) for c in transport._idle} == pooled, "later calls reuse the pooled connections"
+    # Fifteen calls, three at a time (an observation's lists run together: docker_read.together):
+    # a connection per call would leave up to fifteen in the pool.
+    assert 1 <= len(transport._idle) <= 3, "calls reuse the pooled connections"
 
 
 @pytest.fixture
