@@ -71,14 +71,13 @@ def logs(
 ) -> None:
     """Show the output of the project's containers, each line prefixed by its container."""
     from orchestra.cli import swarm_commands
+    from orchestra.cli.ps_view import shown_services
 
     if swarm_commands.on_swarm(ctx):
         return swarm_commands.logs(ctx)
     project, name = project_or_name(ctx)
     stack = stack_of(project, name)
     colour = sys.stdout.isatty() and not no_color
-    from orchestra.cli.ps_view import shown_services
-
     shown = shown_services(project, services)
 
     async def work(cancel: anyio.Event) -> None:
